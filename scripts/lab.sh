@@ -86,7 +86,7 @@ build_base_image() {
 
 # build_image NAME CONTEXT [extra file to copy into the context]
 build_image() {
-  local name=$1 context=$2 extra=${3:-} sha ctx
+  local name=$1 context=$2 extra=${3:-} sha ctx buildlog
   sha=$( (cd "$context" && find . -type f -print0 | sort -z | xargs -0 cat; image_label "$BASE_IMAGE"; \
           [ -n "$extra" ] && cat "$extra"; debian_mirror) | sha256sum | cut -c1-16)
   [ "$(image_label "$name")" = "$sha" ] && return 0
@@ -94,9 +94,10 @@ build_image() {
   ctx=$(mktemp -d)
   cp -a "$context"/. "$ctx"/
   [ -n "$extra" ] && cp "$extra" "$ctx"/
+  buildlog="$LAB_CACHE/build-$(echo "$name" | tr '/:' '__').log"
   docker build -q --label "$LABEL.sha=$sha" --build-arg BASE_IMAGE="$BASE_IMAGE" \
-    --build-arg DEBIAN_MIRROR="$(debian_mirror)" -t "$name" "$ctx" >"$LAB_CACHE/build-${name//[/:]/_}.log" 2>&1 \
-    || { tail -n 30 "$LAB_CACHE/build-${name//[/:]/_}.log" >&2; die "building $name failed"; }
+    --build-arg DEBIAN_MIRROR="$(debian_mirror)" -t "$name" "$ctx" >"$buildlog" 2>&1 \
+    || { tail -n 30 "$buildlog" >&2; die "building $name failed"; }
   rm -rf "$ctx"
 }
 
