@@ -108,12 +108,12 @@ def rule_error(rule: str) -> str | None:
         return None
     if PASSWORD_RULE.match(rule):
         return "password rules are not allowed in rules; set the user's 'password' field (only its hash is written)"
+    if rule.startswith("(") or rule.endswith(")"):
+        return "selectors '( ... )' are not supported by this role; use plain rules"
     if rule.startswith("&"):
         return None if len(rule) > 1 else "a channel rule needs a pattern, e.g. '&*'"
     if "~" in rule:
         return None if KEY_RULE.match(rule) else "a key rule is '~pattern', '%R~pattern', '%W~pattern' or '%RW~pattern'"
-    if rule.startswith("(") or rule.endswith(")"):
-        return "selectors '( ... )' are not supported by this role; use plain rules"
     match = CATEGORY_RULE.match(rule)
     if match:
         if match.group(1).lower() in CATEGORIES:

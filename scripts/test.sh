@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# The project's test stages.
+#   scripts/test.sh fast      lint + sanity + units (the quick loop while developing)
+#   scripts/test.sh full      fast + ansible-core 2.19 compatibility + collection build + every Molecule scenario
+#   scripts/test.sh STAGE...  lint | sanity | units | compat | build | molecule [scenario...]
+# The last line is "summary: N passed, N failed" over the stages run.
+set -uo pipefail
+# shellcheck source=scripts/common.sh
+source "$(dirname "$0")/common.sh"
+cd "$REPO_ROOT"
+
+COLL_DIR="$REPO_ROOT/.build/ansible_collections/odoo_cloud/platform"
+passed=0
+failed=0
+failed_stages=()
+
+run_stage() {
+  local name=$1; shift
+  log "stage $name"
+  local start=$SECONDS
+  if "$@"; then
+    passed=$((passed + 1))
+    log "stage $name passed ($((SECONDS - start)) s)"
+  else
+    failed=$((failed + 1))
+    failed_stages+=("$name")
+    log "stage $name FAILED ($((SECONDS - start)) s)"
+  fi
+}
+
+# ansible-test needs the collection at .../ansible_collections/odoo_cloud/platform: mirror the
+# files git knows (tracked and new, not ignored) there.
+sync_collection_copy() {
+  mkdir -p "$COLL_DIR"
+  git ls-files -co --exclude-standard -z | rsync -a --from0 --files-from=- ./ "$COLL_DIR/"
+}
+
+stage_lint() {
+  "$VENV/bin/ansible-lint" --profile production --strict -q . \
+    && shellcheck -x scripts/*.sh .ci/run
+}
+
+stage_sanity() {
+  local venv=${1:-$VENV} py=${2:-3.12}
+  rm -rf "$COLL_DIR" && sync_collection_copy
+  (cd "$COLL_DIR" && "$venv/bin/ansible-test" sanity --venv --python "$py" --color no)
+}
+
+stage_units() {
+  local venv=${1:-$VENV}
+  local rc=0
+  "$venv/bin/python" -m pytest -q -p no:cacheprovider tests/unit || rc=$?
+  # 5 = no tests collected: a stage that tests nothing has failed.
+  [ "$rc" = 0 ]
+}
+
+stage_compat() {
+  "$REPO_ROOT/scripts/bootstrap-venv.sh" compat \
+    && stage_units "$VENV_COMPAT" \
+    && stage_sanity "$VENV_COMPAT" 3.11
+}
+
+# The tarball installs into a clean virtualenv and ansible-doc renders every plugin and role from it.
+stage_build() {
+  local out="$REPO_ROOT/.build/dist" clean="$REPO_ROOT/.build/clean-venv"
+  rm -rf "$out" && mkdir -p "$out"
+  "$VENV/bin/ansible-galaxy" collection build --force --output-path "$out" . || return 1
+  local tarball
+  tarball=$(ls "$out"/odoo_cloud-platform-*.tar.gz)
+  if [ ! -x "$clean/bin/ansible-doc" ]; then
+    "$(find_python 3.12)" -m venv "$clean" && "$clean/bin/pip" install -q "$(grep -E '^ansible-core==' tests/requirements.txt)" || return 1
+  fi
+  rm -rf "$out/collections"
+  # Galaxy is unreachable here: install without resolving dependencies (users get them from galaxy.yml).
+  "$clean/bin/ansible-galaxy" collection install --no-deps -p "$out/collections" "$tarball" || return 1
+  local docs_ok=0 kind name
+  while read -r kind name; do
+    if ! ANSIBLE_COLLECTIONS_PATH="$out/collections" "$clean/bin/ansible-doc" -t "$kind" "$name" >"$out/doc-$kind-$name.txt" 2>&1 \
+       || ! [ -s "$out/doc-$kind-$name.txt" ] || grep -q 'ERROR\|WARNING' "$out/doc-$kind-$name.txt"; then
+      echo "ansible-doc -t $kind $name failed:"; cat "$out/doc-$kind-$name.txt"; docs_ok=1
+    fi
+  done < <(list_plugins_and_roles)
+  grep -q 'redis_admin_password' "$out/doc-role-odoo_cloud.platform.redis.txt" || { echo "role argument spec missing from ansible-doc"; docs_ok=1; }
+  echo "built $(basename "$tarball"); ansible-doc rendered $(list_plugins_and_roles | wc -l) plugins and roles from it"
+  return $docs_ok
+}
+
+list_plugins_and_roles() {
+  local f kind
+  for f in plugins/modules/*.py plugins/inventory/*.py plugins/filter/*.py plugins/test/*.py plugins/lookup/*.py; do
+    [ -f "$f" ] || continue
+    case "$f" in */__init__.py) continue ;; esac
+    kind=$(basename "$(dirname "$f")"); [ "$kind" = modules ] && kind=module
+    echo "$kind odoo_cloud.platform.$(basename "$f" .py)"
+  done
+  for f in roles/*/meta/argument_specs.yml; do
+    [ -f "$f" ] && echo "role odoo_cloud.platform.$(basename "$(dirname "$(dirname "$f")")")"
+  done
+}
+
+stage_molecule() {
+  local scenarios=("$@") s rc=0
+  [ ${#scenarios[@]} -gt 0 ] || mapfile -t scenarios < <(ls molecule/*/molecule.yml | xargs -n1 dirname | xargs -n1 basename)
+  "$REPO_ROOT/scripts/lab.sh" up || return 1
+  for s in "${scenarios[@]}"; do
+    log "molecule scenario $s"
+    "$VENV/bin/molecule" test -s "$s" || { rc=1; log "molecule scenario $s FAILED"; }
+  done
+  return $rc
+}
+
+main() {
+  local mode=${1:-fast}
+  "$REPO_ROOT/scripts/bootstrap-venv.sh" main || die "could not build the virtualenv"
+  export PATH="$VENV/bin:$PATH"
+  export ANSIBLE_CONFIG="$REPO_ROOT/ansible.cfg"
+  case "$mode" in
+    fast) run_stage lint stage_lint; run_stage sanity stage_sanity; run_stage units stage_units ;;
+    full)
+      # The lab needs root: set it up first so a missing install step fails early.
+      run_stage lab "$REPO_ROOT/scripts/lab.sh" up
+      run_stage lint stage_lint; run_stage sanity stage_sanity; run_stage units stage_units
+      run_stage compat stage_compat; run_stage build stage_build
+      local s
+      for s in $(ls molecule/*/molecule.yml | xargs -n1 dirname | xargs -n1 basename); do
+        run_stage "molecule-$s" stage_molecule "$s"
+      done ;;
+    molecule) shift; run_stage molecule stage_molecule "$@" ;;
+    lint|sanity|units|compat|build) for s in "$@"; do run_stage "$s" "stage_$s"; done ;;
+    *) die "unknown mode '$mode'" ;;
+  esac
+  [ ${#failed_stages[@]} -eq 0 ] || log "failed stages: ${failed_stages[*]}"
+  echo "summary: $passed passed, $failed failed"
+  [ "$failed" -eq 0 ]
+}
+
+main "$@"
