@@ -2,6 +2,7 @@
 # Creates the development virtualenv(s) with pinned requirements and the dependency collections.
 #   scripts/bootstrap-venv.sh          .venv        Python 3.12/3.13, ansible-core 2.21
 #   scripts/bootstrap-venv.sh compat   .venv-compat Python 3.11, ansible-core 2.19
+#   scripts/bootstrap-venv.sh sanity   .venv-sanity Python 3.12, ansible-core 2.21 for ansible-test sanity
 # Reruns are no-ops unless a requirements file changed.
 set -euo pipefail
 # shellcheck source=scripts/common.sh
@@ -11,6 +12,7 @@ flavour=${1:-main}
 case "$flavour" in
   main)   target=$VENV; reqs=$REPO_ROOT/tests/requirements.txt; pys="3.12 3.13" ;;
   compat) target=$VENV_COMPAT; reqs=$REPO_ROOT/tests/requirements-compat.txt; pys="3.11" ;;
+  sanity) target=$VENV_SANITY; reqs=$REPO_ROOT/tests/requirements-sanity.txt; pys="3.12 3.13" ;;
   *) die "unknown flavour '$flavour' (main or compat)" ;;
 esac
 colls=$REPO_ROOT/tests/collections.txt
@@ -33,11 +35,11 @@ else
   pkg=$(grep -E '^ansible==' "$colls")
   wheels="$LAB_CACHE/wheels"
   mkdir -p "$wheels"
-  whl=$(ls "$wheels"/ansible-"${pkg#ansible==}"-*.whl 2>/dev/null | head -n1 || true)
+  whl=$(find "$wheels" -maxdepth 1 -name "ansible-${pkg#ansible==}-*.whl" | head -n1)
   if [ -z "$whl" ]; then
     # The wheel is only unzipped, never installed: fetch it whatever the venv's Python.
     "$target/bin/pip" download --quiet --no-deps --only-binary=:all: --python-version 3.12 -d "$wheels" "$pkg"
-    whl=$(ls "$wheels"/ansible-"${pkg#ansible==}"-*.whl | head -n1)
+    whl=$(find "$wheels" -maxdepth 1 -name "ansible-${pkg#ansible==}-*.whl" | head -n1)
   fi
   site=$("$target/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
   grep -vE '^(#|ansible==|$)' "$colls" | "$target/bin/python" "$REPO_ROOT/scripts/extract_collections.py" "$whl" "$site"
