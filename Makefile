@@ -1,4 +1,4 @@
-# Entry points. `make demo` and `make test` are the README's two commands.
+# Shortcuts for the scripts; the README's two commands are scripts/demo.sh and scripts/test.sh full.
 SHELL := /bin/bash
 VENV ?= $(CURDIR)/.venv
 export PATH := $(VENV)/bin:$(PATH)
@@ -7,9 +7,8 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 .PHONY: demo test test-fast venv venv-compat lab lab-hosts lab-status lab-down lab-purge \
 	lint sanity units compat molecule build changelog
 
-demo: venv lab-hosts  ## bring up the lab and deploy the stack into it
-	ansible-playbook playbooks/site.yml
-	@scripts/where-to-look.sh
+demo:  ## bring up the lab and deploy the stack into it
+	@scripts/demo.sh
 
 test:  ## everything CI runs: fast checks, 2.19 compatibility, every Molecule scenario
 	@scripts/test.sh full
