@@ -44,3 +44,16 @@ if [ -d "${PYENV_ROOT:-$HOME/.pyenv}/versions" ]; then
   case ":$PATH:" in *":$_pybin:"*) ;; *) PATH="$_pybin:$PATH" ;; esac
   export PATH
 fi
+
+# ensure_apt_packages PKG...: install the missing ones from Debian (needs root).
+ensure_apt_packages() {
+  local missing=() p
+  for p in "$@"; do
+    dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  [ "$(id -u)" = 0 ] || die "missing Debian packages: ${missing[*]} (run as root, or install them)"
+  log "installing ${missing[*]} from Debian"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}

@@ -34,15 +34,7 @@ debian_mirror() {
 }
 
 ensure_packages() {
-  local missing=() p
-  for p in docker.io debootstrap redis-tools postgresql-client rsync make curl; do
-    dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
-  done
-  if [ ${#missing[@]} -gt 0 ]; then
-    log "installing ${missing[*]} from Debian"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  fi
+  ensure_apt_packages docker.io debootstrap redis-tools postgresql-client rsync make curl
 }
 
 ensure_dockerd() {

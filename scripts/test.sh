@@ -9,8 +9,6 @@ set -uo pipefail
 source "$(dirname "$0")/common.sh"
 cd "$REPO_ROOT" || exit 1
 
-# Outside the checkout: inside it, git would report the copy as ignored and ansible-test would skip it all.
-COLL_DIR="${TMPDIR:-/tmp}/odoo-cloud-ansible-test/ansible_collections/odoo_cloud/platform"
 passed=0
 failed=0
 failed_stages=()
@@ -29,11 +27,22 @@ run_stage() {
   fi
 }
 
-# ansible-test needs the collection at .../ansible_collections/odoo_cloud/platform: mirror the
-# files git knows (tracked and new, not ignored) there.
-sync_collection_copy() {
-  mkdir -p "$COLL_DIR"
-  git ls-files -co --exclude-standard -z | rsync -a --from0 --files-from=- ./ "$COLL_DIR/"
+# ansible-test needs the collection at .../ansible_collections/odoo_cloud/platform, outside the
+# checkout (inside it, git reports the copy as ignored and ansible-test skips everything): mirror the
+# files git knows (tracked and new, not ignored) into a fresh directory per run, next to the
+# dependency collections its import checks need.
+make_collection_copy() {
+  local venv=$1 root site dep
+  root=$(mktemp -d "${TMPDIR:-/tmp}/odoo-cloud-ansible-test.XXXXXX")
+  mkdir -p "$root/ansible_collections/odoo_cloud/platform"
+  git ls-files -co --exclude-standard -z | rsync -a --from0 --files-from=- ./ "$root/ansible_collections/odoo_cloud/platform/"
+  site=$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+  for dep in "$site"/ansible_collections/*/*; do
+    case "$dep" in */odoo_cloud/platform) continue ;; esac
+    mkdir -p "$root/ansible_collections/$(basename "$(dirname "$dep")")"
+    cp -a "$dep" "$root/ansible_collections/$(basename "$(dirname "$dep")")/"
+  done
+  echo "$root/ansible_collections/odoo_cloud/platform"
 }
 
 stage_lint() {
@@ -55,8 +64,11 @@ stage_sanity() {
   local venv=${1:-$VENV_SANITY}
   [ -n "${1:-}" ] || "$REPO_ROOT/scripts/bootstrap-venv.sh" sanity || return 1
   provide_pip_bootstrap "$venv"
-  rm -rf "$COLL_DIR" && sync_collection_copy
-  (cd "$COLL_DIR" && "$venv/bin/ansible-test" sanity --local --requirements --color no)
+  local copy rc=0
+  copy=$(make_collection_copy "$venv") || return 1
+  (cd "$copy" && "$venv/bin/ansible-test" sanity --local --requirements --color no) || rc=$?
+  rm -rf "${copy%/ansible_collections/odoo_cloud/platform}"
+  return $rc
 }
 
 stage_units() {
@@ -132,6 +144,8 @@ stage_molecule() {
 
 main() {
   local mode=${1:-fast}
+  # Tools the stages call: shellcheck (lint), rsync and git (the ansible-test copy).
+  ensure_apt_packages shellcheck rsync git
   "$REPO_ROOT/scripts/bootstrap-venv.sh" main || die "could not build the virtualenv"
   export PATH="$VENV/bin:$PATH"
   export ANSIBLE_CONFIG="$REPO_ROOT/ansible.cfg"
