@@ -50,4 +50,4 @@ fi
 site=$("$target/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 mkdir -p "$site/ansible_collections/odoo_cloud"
 ln -sfn "$REPO_ROOT" "$site/ansible_collections/odoo_cloud/platform"
-"$target/bin/ansible" --version | head -n1
+"$target/bin/python" -c "import ansible.release as r; print(\"ansible-core\", r.__version__)"
