@@ -592,6 +592,8 @@ class ReplicaManager:
     # --- the run ----------------------------------------------------------------------------
     def apply(self) -> dict[str, t.Any]:
         p = self.params
+        if p["rewind"] and p["force_rebuild"]:
+            raise ReplicaError("rewind and force_rebuild exclude each other: rewind keeps the data directory, force_rebuild replaces it")
         if not APP_NAME.match(self.app_name) or not APP_NAME.match(self.slot_name):
             raise ReplicaError("application_name and slot_name may hold only letters, digits and '_' (at most 63)")
         own = local_addresses()
@@ -671,7 +673,6 @@ def main() -> None:
             "force_rebuild": {"type": "bool", "default": False},
             "wait_timeout": {"type": "int", "default": 120},
         },
-        mutually_exclusive=[["rewind", "force_rebuild"]],
         supports_check_mode=True,
     )
     if not HAS_PSYCOPG2:

@@ -1,0 +1,113 @@
+#!/usr/bin/env python3
+"""A probe writer for PostgreSQL drills and benchmarks (lab only).
+
+Inserts one row per transaction into a probe table through a libpq multi-host connection string with
+target_session_attrs=read-write (the way the collection's clients find the primary), and records
+every sequence number whose COMMIT returned. After the run it prints one JSON line:
+acknowledged commits, attempts, errors, and the longest gap between two acknowledged commits
+(the write unavailability a client saw). `--check` compares the acknowledged log with the rows
+present on the current primary: lost = acknowledged - present.
+
+Bounded: it stops after --seconds, and only talks to the hosts given (lab addresses).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+import psycopg2
+
+DDL = """
+CREATE TABLE IF NOT EXISTS probe (
+    id bigserial PRIMARY KEY,
+    client_seq bigint UNIQUE NOT NULL,
+    t timestamptz NOT NULL DEFAULT clock_timestamp()
+)
+"""
+
+
+def connect(dsn: str, timeout: float) -> psycopg2.extensions.connection:
+    conn = psycopg2.connect(dsn, connect_timeout=max(1, int(timeout)), target_session_attrs="read-write")
+    conn.autocommit = True
+    return conn
+
+
+def run(dsn: str, seconds: float, acked_path: str, interval: float) -> dict:
+    acked: list[tuple[int, float]] = []
+    attempts = errors = 0
+    deadline = time.monotonic() + seconds
+    conn = None
+    seq = 0
+    with open(acked_path, "w", encoding="ascii") as log:
+        while time.monotonic() < deadline:
+            try:
+                if conn is None:
+                    conn = connect(dsn, 2)
+                    with conn.cursor() as cur:
+                        cur.execute(DDL)
+                seq += 1
+                attempts += 1
+                with conn.cursor() as cur:
+                    cur.execute("INSERT INTO probe (client_seq) VALUES (%s)", (seq,))
+                now = time.monotonic()
+                acked.append((seq, now))
+                log.write(f"{seq}\n")
+                log.flush()
+                if interval:
+                    time.sleep(interval)
+            except psycopg2.Error:
+                errors += 1
+                if conn is not None:
+                    try:
+                        conn.close()
+                    except psycopg2.Error:
+                        pass
+                conn = None
+                time.sleep(0.1)
+    if conn is not None:
+        conn.close()
+    gaps = [b[1] - a[1] for a, b in zip(acked, acked[1:])]
+    return {
+        "acked": len(acked),
+        "attempts": attempts,
+        "errors": errors,
+        "max_gap_s": round(max(gaps), 3) if gaps else None,
+    }
+
+
+def check(dsn: str, acked_path: str) -> dict:
+    with open(acked_path, encoding="ascii") as log:
+        acked = {int(line) for line in log if line.strip()}
+    conn = connect(dsn, 5)
+    with conn.cursor() as cur:
+        cur.execute("SELECT client_seq FROM probe")
+        present = {row[0] for row in cur.fetchall()}
+    conn.close()
+    return {"acked": len(acked), "present": len(present), "lost": len(acked - present)}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dsn", required=True, help="libpq connection string (multi-host); password from PGPASSWORD")
+    parser.add_argument("--acked", required=True, help="file that receives acknowledged sequence numbers")
+    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--interval", type=float, default=0.01, help="pause between commits")
+    parser.add_argument("--check", action="store_true", help="compare the acknowledged log with the table")
+    parser.add_argument("--reset", action="store_true", help="empty the probe table first")
+    args = parser.parse_args()
+    if args.reset:
+        conn = connect(args.dsn, 5)
+        with conn.cursor() as cur:
+            cur.execute(DDL)
+            cur.execute("TRUNCATE probe")
+        conn.close()
+    result = check(args.dsn, args.acked) if args.check else run(args.dsn, args.seconds, args.acked, args.interval)
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
