@@ -123,7 +123,7 @@ seealso:
     description: PostgreSQL documentation.
     link: https://www.postgresql.org/docs/current/app-pgrewind.html
 author:
-  - odoo_cloud platform team
+  - odoo_cloud platform team (@odoo-cloud)
 """
 
 EXAMPLES = r"""
