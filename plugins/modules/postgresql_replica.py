@@ -88,8 +88,9 @@ options:
     default: false
   force_rebuild:
     description:
-      - Allow replacing a data directory that holds another cluster, a former primary, or files that are
-        not a cluster. The old directory is renamed to C(<data_dir>.replaced-<timestamp>), never deleted.
+      - Allow replacing a data directory that holds another cluster, a former primary, files that are
+        not a cluster, or a standby that is not running and streaming. The old directory is renamed to
+        C(<data_dir>.replaced-<timestamp>), never deleted. A healthy streaming standby is left alone.
     type: bool
     default: false
   wait_timeout:
@@ -447,7 +448,8 @@ class ReplicaManager:
         })
         return {"primary_conninfo": conninfo, "primary_slot_name": self.slot_name}
 
-    def plan(self, local: LocalCluster) -> str:
+    def plan(self, local: LocalCluster, healthy: bool = False) -> str:
+        """Choose the action; `healthy` is whether a standby is already running and streaming."""
         p = self.params
         major = str(self.result["primary_version"] // 10000)
         if not local.exists or local.empty:
@@ -484,6 +486,8 @@ class ReplicaManager:
                 "transactions the primary lacks; it was left untouched. Set rewind: true to rewind it with "
                 "pg_rewind, or force_rebuild: true to re-clone it (both discard those transactions)"
             )
+        if p["force_rebuild"] and not healthy:
+            return "rebuild"
         current = {key: local.settings.get(key, "") for key in MANAGED_KEYS}
         if current != self.desired_settings():
             return "repoint"
@@ -521,7 +525,13 @@ class ReplicaManager:
             os.chmod(path, 0o600)
 
     def service(self, verb: str) -> None:
-        self.run(["systemctl", verb, self.params["service_name"]], as_owner=False)
+        try:
+            self.run(["systemctl", verb, self.params["service_name"]], as_owner=False)
+        except ReplicaError as exc:
+            raise ReplicaError(
+                f"{exc}. The server's log (journalctl -u {self.params['service_name']}, /var/log/postgresql/) says why; "
+                "if this standby's data directory is damaged, force_rebuild: true re-clones it (the old one is kept aside)"
+            ) from exc
 
     def service_active(self) -> bool:
         rc, _out, _err = self.module.run_command(["systemctl", "is-active", "--quiet", self.params["service_name"]])
@@ -607,12 +617,13 @@ class ReplicaManager:
         local = LocalCluster(p["data_dir"])
         if local.is_cluster and local.version == str(self.result["primary_version"] // 10000):
             self.controldata(local, bin_dir)
-        action = self.plan(local)
+        running = self.service_active()
+        healthy = running and local.standby and self.wal_receiver_status(bin_dir) == "streaming"
+        action = self.plan(local, healthy)
         before = local.summary()
 
         passfile_changed = self.write_passfile()
         self.ensure_slot()
-        running = self.service_active()
         if action == "none" and not running:
             action = "start"
         self.result["action"] = action

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """A probe writer for PostgreSQL drills and benchmarks (lab only).
 
 Inserts one row per transaction into a probe table through a libpq multi-host connection string with
