@@ -50,7 +50,9 @@ options:
     type: str
     required: true
   slot_name:
-    description: Physical replication slot on the primary. Defaults to O(application_name).
+    description:
+      - Physical replication slot on the primary (lower-case letters, digits and C(_)).
+      - Defaults to O(application_name) in lower case.
     type: str
   data_dir:
     description: Data directory of the standby.
@@ -212,7 +214,8 @@ try:
 except ImportError:  # pragma: no cover - exercised only where psycopg2 is missing
     HAS_PSYCOPG2 = False
 
-APP_NAME = re.compile(r"^[A-Za-z0-9_]{1,63}$")
+APP_NAME = re.compile(r"[A-Za-z0-9_]{1,63}")
+SLOT_NAME = re.compile(r"[a-z0-9_]{1,63}")
 AUTO_CONF = "postgresql.auto.conf"
 MANAGED_KEYS = ("primary_conninfo", "primary_slot_name")
 
@@ -243,16 +246,34 @@ def parse_conninfo(conninfo: str) -> dict[str, str]:
 
 
 def quote_auto_conf(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
+    """Quote a value the way ALTER SYSTEM does: the config parser reads backslash escapes and ''."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def _unquote_auto_conf(body: str) -> str:
+    out: list[str] = []
+    i = 0
+    while i < len(body):
+        char = body[i]
+        if char == "\\" and i + 1 < len(body):
+            out.append(body[i + 1])
+            i += 2
+        elif char == "'" and body[i + 1:i + 2] == "'":
+            out.append("'")
+            i += 2
+        else:
+            out.append(char)
+            i += 1
+    return "".join(out)
 
 
 def parse_auto_conf(text: str) -> dict[str, str]:
     """Read key = 'value' lines as ALTER SYSTEM writes them."""
     values: dict[str, str] = {}
     for line in text.splitlines():
-        match = re.match(r"^\s*([A-Za-z_.]+)\s*=\s*'((?:[^']|'')*)'\s*$", line)
+        match = re.match(r"^\s*([A-Za-z_.]+)\s*=\s*'((?:[^'\\]|\\.|'')*)'\s*$", line)
         if match:
-            values[match.group(1)] = match.group(2).replace("''", "'")
+            values[match.group(1)] = _unquote_auto_conf(match.group(2))
     return values
 
 
@@ -348,7 +369,8 @@ class ReplicaManager:
         self.params = p
         self.check_mode = module.check_mode
         self.app_name: str = p["application_name"]
-        self.slot_name: str = p["slot_name"] or self.app_name
+        # Slot names are lower case: CREATE_REPLICATION_SLOT folds them, primary_slot_name does not.
+        self.slot_name: str = p["slot_name"] or self.app_name.lower()
         self.commands: list[str] = []
         self.result: dict[str, t.Any] = {"changed": False, "action": "none", "slot_created": False, "status": ""}
         try:
@@ -452,6 +474,8 @@ class ReplicaManager:
         """Choose the action; `healthy` is whether a standby is already running and streaming."""
         p = self.params
         major = str(self.result["primary_version"] // 10000)
+        if os.path.lexists(local.data_dir) and not os.path.isdir(local.data_dir):
+            raise ReplicaError(f"data_dir {local.data_dir} exists and is not a directory; it was left untouched")
         if not local.exists or local.empty:
             return "basebackup"
         if not local.is_cluster:
@@ -604,8 +628,10 @@ class ReplicaManager:
         p = self.params
         if p["rewind"] and p["force_rebuild"]:
             raise ReplicaError("rewind and force_rebuild exclude each other: rewind keeps the data directory, force_rebuild replaces it")
-        if not APP_NAME.match(self.app_name) or not APP_NAME.match(self.slot_name):
-            raise ReplicaError("application_name and slot_name may hold only letters, digits and '_' (at most 63)")
+        if not APP_NAME.fullmatch(self.app_name):
+            raise ReplicaError("application_name may hold only letters, digits and '_' (at most 63)")
+        if not SLOT_NAME.fullmatch(self.slot_name):
+            raise ReplicaError("slot_name may hold only lower-case letters, digits and '_' (at most 63)")
         own = local_addresses()
         if resolve(p["primary_host"]) & own or p["primary_host"] in own:
             raise ReplicaError(
