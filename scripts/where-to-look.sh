@@ -14,6 +14,11 @@ Redis (group redis): 10.77.0.31:6379, ACL users 'admin' and 'odoo' (the default 
   Passwords are generated on first run into $secrets/ (never committed).
   Try it:  redis-cli -h 10.77.0.31 --user odoo --askpass PING < $secrets/redis_odoo
 
+PostgreSQL (groups postgresql_primary, postgresql_replicas): primary 10.77.0.41, streaming replica 10.77.0.42.
+  Clients use libpq multi-host and find the primary themselves (TLS and scram-sha-256 required):
+  PGPASSWORD=\$(cat $secrets/postgresql_odoo) psql "host=10.77.0.41,10.77.0.42 target_session_attrs=read-write user=odoo dbname=odoo sslmode=require"
+  Runbooks: playbooks/postgresql_switchover.yml -e switchover_to=lab-pg2, postgresql_failover.yml, postgresql_rejoin.yml
+
 Lab registry: 127.0.0.1:5000 on this machine, 10.77.0.2:5000 from lab hosts.
 Status: make lab-status    Shell on a host: docker exec -it lab-redis1 bash
 Tear down: make lab-down   (make lab-purge also removes images and caches)
