@@ -13,11 +13,24 @@ import re
 import time
 import typing as t
 
+from ansible_collections.community.postgresql.plugins.module_utils.postgres import postgres_common_argument_spec
+
 # A pg_lsn is a 64-bit position in the write-ahead log, written as two hexadecimal halves 'X/Y'.
 _LSN_RE = re.compile(r"^\s*([0-9A-Fa-f]{1,8})/([0-9A-Fa-f]{1,8})\s*$")
 _LSN_MAX = (1 << 64) - 1
 _PASSWORD_RE = re.compile(r"(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
 MASKED_PASSWORD = "********"
+
+
+def session_argument_spec() -> dict[str, t.Any]:
+    """community.postgresql's connection options plus the session options of doc fragment _pg_session."""
+    spec = postgres_common_argument_spec()
+    spec.update(
+        login_db={"type": "str"},
+        session_role={"type": "str"},
+        trust_input={"type": "bool", "default": True},
+    )
+    return spec
 
 
 def parse_lsn(value: str | None) -> int | None:

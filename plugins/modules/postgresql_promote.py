@@ -37,23 +37,11 @@ options:
       - Promote even when the lag exceeds O(max_lag_bytes).
     type: bool
     default: false
-  login_db:
-    description:
-      - Name of the database to connect to.
-    type: str
-  session_role:
-    description:
-      - Switch to this role after connecting. The O(login_user) must be a member of it.
-    type: str
-  trust_input:
-    description:
-      - If V(false), refuse a O(session_role) that looks like SQL injection.
-    type: bool
-    default: true
 extends_documentation_fragment:
   - odoo_cloud.platform._attributes
   - odoo_cloud.platform._attributes.actiongroup_all
   - community.postgresql.postgres
+  - odoo_cloud.platform._pg_session
 attributes:
   check_mode:
     support: full
@@ -160,10 +148,10 @@ from ansible_collections.community.postgresql.plugins.module_utils.postgres impo
     ensure_required_libs,
     get_conn_params,
     pg_cursor_args,
-    postgres_common_argument_spec,
 )
 from ansible_collections.odoo_cloud.platform.plugins.module_utils._pg_replication import (
     replication_state,
+    session_argument_spec,
     wait_for,
 )
 
@@ -283,14 +271,11 @@ class PromoteManager:
 
 
 def argument_spec() -> dict[str, t.Any]:
-    spec = postgres_common_argument_spec()
+    spec = session_argument_spec()
     spec.update(
         timeout={"type": "int", "default": 60},
         max_lag_bytes={"type": "int"},
         force={"type": "bool", "default": False},
-        login_db={"type": "str"},
-        session_role={"type": "str"},
-        trust_input={"type": "bool", "default": True},
     )
     return spec
 

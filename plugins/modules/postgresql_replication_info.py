@@ -16,24 +16,13 @@ description:
   - Works with PostgreSQL 13 to 17. Only reads; never changes anything.
   - Run it as a superuser (or a member of C(pg_monitor)) to see the WAL receiver's connection details
     and the replicas' addresses; other users get V(null) for them.
-options:
-  login_db:
-    description:
-      - Name of the database to connect to. Replication state is the same from every database.
-    type: str
-  session_role:
-    description:
-      - Switch to this role after connecting. The O(login_user) must be a member of it.
-    type: str
-  trust_input:
-    description:
-      - If V(false), refuse a O(session_role) that looks like SQL injection.
-    type: bool
-    default: true
+  - Replication state is the same from every database, so O(login_db) may be any.
+options: {}
 extends_documentation_fragment:
   - odoo_cloud.platform._attributes
   - odoo_cloud.platform._attributes.actiongroup_all
   - community.postgresql.postgres
+  - odoo_cloud.platform._pg_session
   - odoo_cloud.platform._attributes.info_module
 seealso:
   - module: odoo_cloud.platform.postgresql_promote
@@ -275,9 +264,11 @@ from ansible_collections.community.postgresql.plugins.module_utils.postgres impo
     ensure_required_libs,
     get_conn_params,
     pg_cursor_args,
-    postgres_common_argument_spec,
 )
-from ansible_collections.odoo_cloud.platform.plugins.module_utils._pg_replication import replication_state
+from ansible_collections.odoo_cloud.platform.plugins.module_utils._pg_replication import (
+    replication_state,
+    session_argument_spec,
+)
 
 
 class ReplicationInfo:
@@ -293,11 +284,8 @@ class ReplicationInfo:
 
 
 def argument_spec() -> dict[str, t.Any]:
-    spec = postgres_common_argument_spec()
+    spec = session_argument_spec()
     spec.update(
-        login_db={"type": "str"},
-        session_role={"type": "str"},
-        trust_input={"type": "bool", "default": True},
     )
     return spec
 
