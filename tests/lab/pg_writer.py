@@ -4,16 +4,19 @@ Inserts one row per transaction into a probe table through a libpq multi-host co
 target_session_attrs=read-write (the way the collection's clients find the primary), and records
 every sequence number whose COMMIT returned. After the run it prints one JSON line:
 acknowledged commits, attempts, errors, and the longest gap between two acknowledged commits
-(the write unavailability a client saw). `--check` compares the acknowledged log with the rows
-present on the current primary: lost = acknowledged - present.
+(the write unavailability a client saw), with the wall-clock times (epoch seconds) of the two
+commits around it. `--check` compares the acknowledged log with the rows present on the current
+primary: lost = acknowledged - present.
 
-Bounded: it stops after --seconds, and only talks to the hosts given (lab addresses).
+Bounded: it stops after --seconds, or earlier on SIGTERM (after the transaction in flight, still
+printing the figures), and only talks to the hosts given (lab addresses).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 import time
 
@@ -35,13 +38,15 @@ def connect(dsn: str, timeout: float) -> psycopg2.extensions.connection:
 
 
 def run(dsn: str, seconds: float, acked_path: str, interval: float) -> dict:
-    acked: list[tuple[int, float]] = []
+    stop: list[bool] = []
+    signal.signal(signal.SIGTERM, lambda signum, frame: stop.append(True))
+    acked: list[tuple[int, float, float]] = []
     attempts = errors = 0
     deadline = time.monotonic() + seconds
     conn = None
     seq = 0
     with open(acked_path, "w", encoding="ascii") as log:
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and not stop:
             try:
                 if conn is None:
                     conn = connect(dsn, 2)
@@ -51,8 +56,7 @@ def run(dsn: str, seconds: float, acked_path: str, interval: float) -> dict:
                 attempts += 1
                 with conn.cursor() as cur:
                     cur.execute("INSERT INTO probe (client_seq) VALUES (%s)", (seq,))
-                now = time.monotonic()
-                acked.append((seq, now))
+                acked.append((seq, time.monotonic(), time.time()))
                 log.write(f"{seq}\n")
                 log.flush()
                 if interval:
@@ -68,12 +72,15 @@ def run(dsn: str, seconds: float, acked_path: str, interval: float) -> dict:
                 time.sleep(0.1)
     if conn is not None:
         conn.close()
-    gaps = [b[1] - a[1] for a, b in zip(acked, acked[1:])]
+    gaps = [(b[1] - a[1], a[2], b[2]) for a, b in zip(acked, acked[1:])]
+    widest = max(gaps) if gaps else None
     return {
         "acked": len(acked),
         "attempts": attempts,
         "errors": errors,
-        "max_gap_s": round(max(gaps), 3) if gaps else None,
+        "max_gap_s": round(widest[0], 3) if widest else None,
+        "max_gap_start": round(widest[1], 3) if widest else None,
+        "max_gap_end": round(widest[2], 3) if widest else None,
     }
 
 
