@@ -100,6 +100,11 @@ stage_build() {
   # Galaxy is unreachable here: install without resolving dependencies (users get them from galaxy.yml).
   (cd "$out" && env -u ANSIBLE_CONFIG ANSIBLE_COLLECTIONS_PATH="$out/collections" \
     "$clean/bin/ansible-galaxy" collection install --no-deps -p "$out/collections" "$tarball") || return 1
+  # The dependencies, as `ansible-galaxy` would bring them from galaxy.yml, from the `ansible` wheel.
+  local whl
+  whl=$(find "$LAB_CACHE/wheels" -maxdepth 1 -name "ansible-$(sed -n 's/^ansible==//p' tests/collections.txt)-*.whl" | head -n1)
+  grep -vE '^(#|ansible==|$)' tests/collections.txt \
+    | "$clean/bin/python" scripts/extract_collections.py "$whl" "$out/collections" >/dev/null || return 1
   local docs_ok=0 kind name
   while read -r kind name; do
     if ! (cd "$out" && env -u ANSIBLE_CONFIG ANSIBLE_COLLECTIONS_PATH="$out/collections" \
