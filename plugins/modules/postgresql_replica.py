@@ -195,6 +195,7 @@ commands:
   elements: str
 """
 
+import ipaddress
 import os
 import pwd
 import re
@@ -633,7 +634,8 @@ class ReplicaManager:
         if not SLOT_NAME.fullmatch(self.slot_name):
             raise ReplicaError("slot_name may hold only lower-case letters, digits and '_' (at most 63)")
         own = local_addresses()
-        if resolve(p["primary_host"]) & own or p["primary_host"] in own:
+        resolved = resolve(p["primary_host"])
+        if resolved & own or p["primary_host"] in own or any(ipaddress.ip_address(a.split("%")[0]).is_loopback for a in resolved):
             raise ReplicaError(
                 f"primary_host '{p['primary_host']}' is this host: a standby cannot follow itself. "
                 "Point primary_host at the primary's address"

@@ -1255,3 +1255,11 @@ def test_main_check_mode_reports_without_changing(capsys, monkeypatch, data_dir,
     assert out["diff"]["after"]["primary_host"] == PRIMARY
     assert not data_dir.exists() and not (tmp_path / ".pgpass_replication").exists()
     assert chowns == []
+
+
+@pytest.mark.parametrize("host", ["127.0.0.2", "127.1.2.3", "::1"])
+def test_apply_refuses_any_loopback_primary(make_manager, primary, host):
+    manager = make_manager(primary_host=host, known=False)
+    with pytest.raises(ReplicaError, match="is this host"):
+        manager.apply()
+    assert primary.connects == []
