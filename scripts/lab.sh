@@ -136,6 +136,13 @@ cmd_up() {
   ensure_network
   ensure_registry
   publish_host_image
+  # Images the roles deploy (built here, pushed to the lab registry): one file per image.
+  local image_script
+  for image_script in "$REPO_ROOT"/scripts/lab/*.sh; do
+    [ -e "$image_script" ] || continue
+    # shellcheck source=/dev/null
+    . "$image_script"
+  done
   log "lab is up: network $LAB_NET $LAB_SUBNET, registry $REGISTRY_IP:$REGISTRY_PORT, host image $HOST_IMAGE"
 }
 
