@@ -1,0 +1,266 @@
+# Copyright: (c) 2026, odoo_cloud platform team
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: odoo_instances
+short_description: Validate the Odoo instances of one host and fill in their defaults
+version_added: 0.1.0
+description:
+  - Takes the O(_input) list of Odoo instances defined for a host (the C(odoo_instances) variable)
+    and returns it with every default filled in, after checking names, domains, ports and the
+    database selection.
+  - The same rules serve the M(odoo_cloud.platform.odoo) role, which deploys the instances, and the
+    traefik role, which routes to them through the P(odoo_cloud.platform.odoo_routes#filter) filter,
+    so the two can never disagree about a port or a domain.
+  - Errors name the host, the instance and the field, and say how to fix it.
+options:
+  _input:
+    description: The instances of one host.
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      name:
+        description:
+          - Instance name, unique on the host (lower-case letters, digits, V(-); starts with a letter;
+            at most 31 characters). Names the container, the volume and the config directory.
+        type: str
+        required: true
+      domain:
+        description: Public domain name the instance is served on; unique in the whole inventory.
+        type: str
+        required: true
+      aliases:
+        description: Further domain names served by the same instance (redirect targets are not modelled).
+        type: list
+        elements: str
+        default: []
+      databases:
+        description:
+          - Databases this instance serves. The first is created and initialised on first deploy.
+          - Defaults to the instance name with V(-) replaced by V(_).
+        type: list
+        elements: str
+      dbfilter:
+        description:
+          - Odoo C(dbfilter). Defaults to the single database, anchored (V(^name$)).
+          - Must be set when O(_input[].databases) has several entries.
+        type: str
+      list_db:
+        description: Odoo C(list_db); off in production (the database manager is then also blocked at the proxy).
+        type: bool
+        default: false
+      http_port:
+        description: Host port the HTTP port (8069 in the container) is published on; unique on the host.
+        type: int
+        default: 8069
+      gevent_port:
+        description: Host port the gevent (websocket) port (8072 in the container) is published on; unique on the host.
+        type: int
+        default: 8072
+      workers:
+        description:
+          - Odoo C(workers). V(auto) (the default) sizes them from the host with the
+            P(odoo_cloud.platform.odoo_workers#filter) filter; V(0) is Odoo's threaded mode, where the
+            websocket is served on the HTTP port.
+        type: raw
+        default: auto
+  host:
+    description: Host name, used in error messages.
+    type: str
+    default: this host
+"""
+
+EXAMPLES = r"""
+- name: Normalised instances of this host
+  ansible.builtin.set_fact:
+    odoo_effective_instances: "{{ odoo_instances | odoo_cloud.platform.odoo_instances(host=inventory_hostname) }}"
+"""
+
+RETURN = r"""
+_value:
+  description:
+    - The instances with every default filled in. Other keys given by the caller are kept as they are.
+    - C(databases) is a list, C(dbfilter) a string, C(prefork) tells whether Odoo runs worker
+      processes (the websocket is then on the gevent port).
+  type: list
+  elements: dict
+"""
+
+import copy
+import re
+import typing as t
+
+from ansible.errors import AnsibleFilterError
+
+NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
+# Odoo's own rule for database names (odoo/service/db.py DBNAME_PATTERN).
+DBNAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
+LABEL_RE = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+DEFAULTS: dict[str, t.Any] = {
+    "aliases": [],
+    "list_db": False,
+    "http_port": 8069,
+    "gevent_port": 8072,
+    "workers": "auto",
+}
+
+
+def _fail(host: str, where: str, message: str) -> t.NoReturn:
+    raise AnsibleFilterError(f"odoo_instances on {host}: {where}: {message}")
+
+
+def _domain_error(domain: t.Any) -> str | None:
+    if not isinstance(domain, str) or not domain:
+        return "must be a non-empty string"
+    if domain != domain.lower():
+        return "must be lower case"
+    if len(domain) > 253 or "." not in domain:
+        return "must be a fully qualified name such as erp.example.com"
+    if not all(LABEL_RE.match(label) for label in domain.split(".")):
+        return "is not a valid DNS name (letters, digits and '-' per label)"
+    return None
+
+
+def _port(host: str, where: str, value: t.Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).isdigit():
+        _fail(host, where, f"must be a port number, got {value!r}")
+    port = int(value)
+    if not 1 <= port <= 65535:
+        _fail(host, where, f"{port} is not a port number (1-65535)")
+    return port
+
+
+def _workers(host: str, where: str, value: t.Any) -> int | str:
+    if value == "auto":
+        return value
+    if isinstance(value, bool) or not str(value).isdigit():
+        _fail(host, where, f"must be 'auto' or a number of worker processes (0 = threaded mode), got {value!r}")
+    return int(value)
+
+
+def normalize_instance(raw: t.Any, host: str) -> dict[str, t.Any]:
+    if not isinstance(raw, dict):
+        _fail(host, "odoo_instances", f"each instance must be a mapping, got {type(raw).__name__}")
+    name = raw.get("name")
+    if not isinstance(name, str) or not NAME_RE.match(name):
+        _fail(host, f"odoo_instances name {name!r}",
+              "must start with a lower-case letter and hold only a-z, 0-9 and '-' (at most 31 characters)")
+    where = f"instance {name!r}"
+    inst = copy.deepcopy(DEFAULTS)
+    inst.update({k: copy.deepcopy(v) for k, v in raw.items()})
+
+    for field in ("domain",):
+        if field not in raw:
+            _fail(host, where, f"'{field}' is required (the public name, for example erp.example.com)")
+    aliases = inst["aliases"]
+    if not isinstance(aliases, list):
+        _fail(host, f"{where} aliases", "must be a list of domain names")
+    for domain in [inst["domain"], *aliases]:
+        error = _domain_error(domain)
+        if error:
+            _fail(host, f"{where} domain {domain!r}", error)
+
+    databases = inst.get("databases")
+    if databases is None:
+        databases = [name.replace("-", "_")]
+    if isinstance(databases, str) or not isinstance(databases, list) or not databases:
+        _fail(host, f"{where} databases", "must be a non-empty list of database names")
+    for db in databases:
+        if not isinstance(db, str) or not DBNAME_RE.match(db) or db in ("postgres", "template0", "template1"):
+            _fail(host, f"{where} databases", f"{db!r} is not a usable Odoo database name (letters, digits, '_', '.', '-')")
+    if len(set(databases)) != len(databases):
+        _fail(host, f"{where} databases", "lists a database twice")
+    inst["databases"] = databases
+
+    if not isinstance(inst["list_db"], bool):
+        _fail(host, f"{where} list_db", "must be true or false")
+    dbfilter = inst.get("dbfilter")
+    if dbfilter in (None, ""):
+        if len(databases) > 1:
+            hint = " and list_db is on, so any visitor could pick a database" if inst["list_db"] else ""
+            _fail(host, f"{where} dbfilter",
+                  f"the instance serves {len(databases)} databases{hint}; set dbfilter "
+                  "(for example '^%d$' to pick the database from the first label of the domain)")
+        dbfilter = "^" + re.escape(databases[0]) + "$"
+    elif not isinstance(dbfilter, str):
+        _fail(host, f"{where} dbfilter", "must be a regular expression string")
+    else:
+        try:
+            re.compile(dbfilter.replace("%h", "h").replace("%d", "d"))
+        except re.error as exc:
+            _fail(host, f"{where} dbfilter", f"is not a valid regular expression: {exc}")
+    inst["dbfilter"] = dbfilter
+
+    inst["http_port"] = _port(host, f"{where} http_port", inst["http_port"])
+    inst["gevent_port"] = _port(host, f"{where} gevent_port", inst["gevent_port"])
+    if inst["http_port"] == inst["gevent_port"]:
+        _fail(host, f"{where} gevent_port", "must differ from http_port")
+    inst["workers"] = _workers(host, f"{where} workers", inst["workers"])
+    # odoo_workers never sizes 'auto' to 0: only an explicit 0 means threaded mode.
+    inst["prefork"] = inst["workers"] != 0
+    return inst
+
+
+def odoo_instances(instances: t.Any, host: str = "this host") -> list[dict[str, t.Any]]:
+    if instances is None:
+        return []
+    if not isinstance(instances, list):
+        _fail(host, "odoo_instances", "must be a list of instances")
+    result = [normalize_instance(raw, host) for raw in instances]
+    seen: dict[t.Any, str] = {}
+    for inst in result:
+        for key, label in ((("name", inst["name"]), "name"),
+                           (("port", inst["http_port"]), "http_port"),
+                           (("port", inst["gevent_port"]), "gevent_port")):
+            if key in seen:
+                _fail(host, f"instance {inst['name']!r} {label}",
+                      f"{key[1]!r} is already used by instance {seen[key]!r} on this host; give each instance its own")
+            seen[key] = inst["name"]
+        for domain in [inst["domain"], *inst["aliases"]]:
+            if ("domain", domain) in seen:
+                _fail(host, f"instance {inst['name']!r} domain",
+                      f"{domain!r} is already served by instance {seen[('domain', domain)]!r}")
+            seen[("domain", domain)] = inst["name"]
+    return result
+
+
+def odoo_routes(backends: t.Any) -> list[dict[str, t.Any]]:
+    """One route per instance across hosts; each domain may appear only once in the inventory."""
+    if not isinstance(backends, list):
+        raise AnsibleFilterError("odoo_routes: expects a list of {host, address, instances}")
+    routes: list[dict[str, t.Any]] = []
+    owners: dict[str, str] = {}
+    for backend in backends:
+        host = backend.get("host", "?")
+        address = backend.get("address")
+        if not address:
+            raise AnsibleFilterError(
+                f"odoo_routes: host {host}: no address to reach it; set odoo_publish_address or private_address")
+        for inst in odoo_instances(backend.get("instances"), host=host):
+            ident = f"{host}/{inst['name']}"
+            for domain in [inst["domain"], *inst["aliases"]]:
+                if domain in owners:
+                    raise AnsibleFilterError(
+                        f"odoo_routes: domain {domain!r} is served by both {owners[domain]} and {ident}; "
+                        "each domain must belong to one instance")
+                owners[domain] = ident
+            http_url = f"http://{address}:{inst['http_port']}"
+            routes.append({
+                "name": f"{host}-{inst['name']}".replace(".", "-").replace("_", "-"),
+                "host": host,
+                "instance": inst["name"],
+                "domains": [inst["domain"], *inst["aliases"]],
+                "http_url": http_url,
+                "websocket_url": f"http://{address}:{inst['gevent_port']}" if inst["prefork"] else http_url,
+                "list_db": inst["list_db"],
+            })
+    return routes
+
+
+class FilterModule:
+    def filters(self) -> dict[str, t.Callable[..., t.Any]]:
+        return {"odoo_instances": odoo_instances, "odoo_routes": odoo_routes}

@@ -1,0 +1,155 @@
+from __future__ import annotations
+
+import pytest
+
+from ansible.errors import AnsibleFilterError
+from ansible_collections.odoo_cloud.platform.plugins.filter.odoo_instances import (
+    FilterModule,
+    odoo_instances,
+    odoo_routes,
+)
+
+
+def inst(**overrides):
+    base = {"name": "prod", "domain": "erp.example.com"}
+    base.update(overrides)
+    return base
+
+
+def test_defaults_filled():
+    (result,) = odoo_instances([inst()], host="app1")
+    assert result["databases"] == ["prod"]
+    assert result["dbfilter"] == "^prod$"
+    assert (result["http_port"], result["gevent_port"]) == (8069, 8072)
+    assert result["list_db"] is False
+    assert result["workers"] == "auto" and result["prefork"] is True
+    assert result["aliases"] == []
+
+
+def test_input_not_mutated_and_extra_keys_kept():
+    raw = [inst(options={"log_level": "warn"})]
+    result = odoo_instances(raw)
+    assert "databases" not in raw[0]
+    assert result[0]["options"] == {"log_level": "warn"}
+
+
+def test_name_with_dash_gives_underscore_database():
+    assert odoo_instances([inst(name="pre-prod")])[0]["databases"] == ["pre_prod"]
+
+
+def test_database_name_is_escaped_in_dbfilter():
+    assert odoo_instances([inst(databases=["acme.prod"])])[0]["dbfilter"] == r"^acme\.prod$"
+
+
+def test_threaded_mode_only_with_explicit_zero():
+    assert odoo_instances([inst(workers=0)])[0]["prefork"] is False
+    assert odoo_instances([inst(workers="4")])[0]["workers"] == 4
+
+
+def test_none_is_empty():
+    assert odoo_instances(None) == []
+
+
+@pytest.mark.parametrize(
+    ("instance", "needle"),
+    [
+        (inst(name="Prod"), "name 'Prod'"),
+        (inst(name="1prod"), "name '1prod'"),
+        ({"name": "prod"}, "'domain' is required"),
+        (inst(domain="ERP.example.com"), "lower case"),
+        (inst(domain="localhost"), "fully qualified"),
+        (inst(domain="bad_label.example.com"), "not a valid DNS name"),
+        (inst(aliases="www.example.com"), "aliases"),
+        (inst(databases=[]), "databases"),
+        (inst(databases="prod"), "databases"),
+        (inst(databases=["postgres"]), "not a usable"),
+        (inst(databases=["a b"]), "not a usable"),
+        (inst(databases=["a1", "a1"]), "twice"),
+        (inst(databases=["a1", "b1"]), "set dbfilter"),
+        (inst(databases=["a1", "b1"], list_db=True), "list_db is on"),
+        (inst(dbfilter="^(unclosed$"), "not a valid regular expression"),
+        (inst(list_db="yes"), "list_db"),
+        (inst(http_port=70000), "http_port"),
+        (inst(http_port="x"), "http_port"),
+        (inst(gevent_port=True), "gevent_port"),
+        (inst(gevent_port=8069), "must differ"),
+        (inst(workers=-1), "workers"),
+        (inst(workers="many"), "workers"),
+    ],
+)
+def test_bad_instance(instance, needle):
+    with pytest.raises(AnsibleFilterError, match="app1") as err:
+        odoo_instances([instance], host="app1")
+    assert needle in str(err.value)
+
+
+def test_several_databases_with_dbfilter_ok():
+    result = odoo_instances([inst(databases=["a1", "b1"], dbfilter="^%d$", list_db=True)])
+    assert result[0]["dbfilter"] == "^%d$"
+
+
+@pytest.mark.parametrize(
+    ("second", "needle"),
+    [
+        (inst(domain="staging.example.com", http_port=8169, gevent_port=8172), "name"),
+        (inst(name="staging", domain="staging.example.com", gevent_port=8172), "http_port"),
+        (inst(name="staging", domain="staging.example.com", http_port=8169), "gevent_port"),
+        (inst(name="staging", domain="erp.example.com", http_port=8169, gevent_port=8172), "already served"),
+        (inst(name="staging", domain="staging.example.com", http_port=8072, gevent_port=8172), "8072"),
+    ],
+)
+def test_collisions_on_one_host(second, needle):
+    with pytest.raises(AnsibleFilterError) as err:
+        odoo_instances([inst(), second], host="app1")
+    assert needle in str(err.value)
+
+
+def test_two_instances_on_one_host():
+    result = odoo_instances(
+        [inst(), inst(name="staging", domain="staging.example.com", http_port=8169, gevent_port=8172)])
+    assert [i["databases"] for i in result] == [["prod"], ["staging"]]
+
+
+def backends():
+    return [
+        {"host": "app1", "address": "10.0.0.21", "instances": [
+            inst(),
+            inst(name="staging", domain="staging.example.com", http_port=8169, gevent_port=8172, workers=0),
+        ]},
+        {"host": "app2", "address": "10.0.0.22", "instances": [inst(name="demo", domain="demo.example.com",
+                                                                    aliases=["www.demo.example.com"])]},
+    ]
+
+
+def test_routes():
+    routes = odoo_routes(backends())
+    assert [r["name"] for r in routes] == ["app1-prod", "app1-staging", "app2-demo"]
+    prod, staging, demo = routes
+    assert prod["http_url"] == "http://10.0.0.21:8069"
+    assert prod["websocket_url"] == "http://10.0.0.21:8072"
+    assert staging["websocket_url"] == staging["http_url"] == "http://10.0.0.21:8169"
+    assert demo["domains"] == ["demo.example.com", "www.demo.example.com"]
+    assert prod["list_db"] is False
+
+
+def test_duplicate_domain_across_hosts_names_both():
+    data = backends()
+    data[1]["instances"][0]["aliases"] = ["erp.example.com"]
+    with pytest.raises(AnsibleFilterError, match=r"app1/prod and app2/demo"):
+        odoo_routes(data)
+
+
+def test_route_needs_address():
+    data = backends()
+    data[0]["address"] = ""
+    with pytest.raises(AnsibleFilterError, match="odoo_publish_address"):
+        odoo_routes(data)
+
+
+def test_routes_rejects_non_list():
+    with pytest.raises(AnsibleFilterError):
+        odoo_routes({"host": "x"})
+
+
+def test_filter_module():
+    assert set(FilterModule().filters()) == {"odoo_instances", "odoo_routes"}
