@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.odoo_cloud.platform.plugins.test.ip_in_network import TestModule, ip_in_network
+from ansible_collections.odoo_cloud.platform.plugins.test.ip_in_network import TestModule as IpInNetworkTests, ip_in_network
 
 
 @pytest.mark.parametrize(
@@ -24,4 +24,4 @@ def test_ip_in_network(address, network, expected):
 
 
 def test_registered():
-    assert TestModule().tests()["ip_in_network"] is ip_in_network
+    assert IpInNetworkTests().tests()["ip_in_network"] is ip_in_network
