@@ -59,7 +59,9 @@ image_label() { docker image inspect -f "{{ index .Config.Labels \"$LABEL.sha\" 
 build_base_image() {
   local mirror sha rootfs_tar
   mirror=$(debian_mirror)
-  sha=$(echo "minbase bookworm $mirror" | sha256sum | cut -c1-16)
+  # "root-0755": the rootfs tar's top entry must not keep mktemp's 0700, which the vfs storage
+  # driver (Docker inside lab hosts) applies to "/" and which then locks out non-root users.
+  sha=$(echo "minbase bookworm $mirror root-0755" | sha256sum | cut -c1-16)
   [ "$(image_label "$BASE_IMAGE")" = "$sha" ] && return 0
   rootfs_tar="$LAB_CACHE/rootfs/bookworm-minbase-$sha.tar"
   if [ ! -s "$rootfs_tar" ]; then
@@ -69,6 +71,7 @@ build_base_image() {
     debootstrap --variant=minbase bookworm "$dir" "$mirror" >"$LAB_CACHE/debootstrap.log" 2>&1 \
       || { tail -n 20 "$LAB_CACHE/debootstrap.log" >&2; die "debootstrap failed"; }
     mkdir -p "$LAB_CACHE/rootfs"
+    chmod 0755 "$dir"
     tar -C "$dir" -cf "$rootfs_tar.tmp" . && mv "$rootfs_tar.tmp" "$rootfs_tar"
     rm -rf "$dir"
   fi
