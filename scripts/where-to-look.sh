@@ -10,6 +10,17 @@ cat <<TXT
 The lab stack is up. Hosts (containers with systemd, network odoo-cloud-lab 10.77.0.0/24):
 $(sed -n 's/^# lab-host: */  /p' "$REPO_ROOT/inventories/lab/hosts.yml")
 
+Odoo over HTTPS through Traefik on lab-edge1 (10.77.0.11). The app is the lab's Odoo stand-in image
+(tests/lab/images/odoo-standin; no reachable registry carries Odoo), run by the odoo role as it would
+run the official image. Two instances on lab-app1 (10.77.0.21):
+  https://erp.odoo-lab.test/web/login      instance prod (workers sized from the host, websocket on the gevent port)
+  https://staging.odoo-lab.test/web/login  instance staging (threaded mode)
+  The certificates come from the lab CA: $LAB_CACHE/ca/lab-ca.crt
+  Try it:  curl --cacert $LAB_CACHE/ca/lab-ca.crt --resolve erp.odoo-lab.test:443:10.77.0.11 https://erp.odoo-lab.test/web/login
+  In a browser on this machine: add "10.77.0.11 erp.odoo-lab.test staging.odoo-lab.test" to /etc/hosts
+  and trust lab-ca.crt. Traefik's dashboard listens on 127.0.0.1:8080 inside lab-edge1 only
+  (user admin, password in $secrets/traefik_admin):  docker exec lab-edge1 curl -s -u admin:PASSWORD http://127.0.0.1:8080/api/overview
+
 Redis (group redis): 10.77.0.31:6379, ACL users 'admin' and 'odoo' (the default user is disabled).
   Passwords are generated on first run into $secrets/ (never committed).
   Try it:  redis-cli -h 10.77.0.31 --user odoo --askpass PING < $secrets/redis_odoo
