@@ -46,8 +46,17 @@ make_collection_copy() {
 }
 
 stage_lint() {
+  local inv group graph
   "$VENV/bin/ansible-lint" --profile production --strict -q . \
-    && shellcheck -x scripts/*.sh .ci/run
+    && shellcheck -x scripts/*.sh scripts/lab/*.sh .ci/run || return 1
+  # Every inventory parses, and site.yml's groups exist in it.
+  for inv in inventories/*/hosts.yml inventories/examples/*/hosts.yml; do
+    [ -f "$inv" ] || continue
+    graph=$("$VENV/bin/ansible-inventory" -i "$inv" --graph 2>&1) || { echo "$graph"; return 1; }
+    for group in docker_hosts traefik odoo postgresql_primary postgresql_replicas redis; do
+      grep -q "@$group:" <<<"$graph" || { echo "$inv: no group $group"; return 1; }
+    done
+  done
 }
 
 # ansible-test bootstraps pip in its test venvs with a script from a host we cannot reach; give it
