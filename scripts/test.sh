@@ -118,7 +118,7 @@ stage_build() {
   while read -r kind name; do
     if ! (cd "$out" && env -u ANSIBLE_CONFIG ANSIBLE_COLLECTIONS_PATH="$out/collections" \
             "$clean/bin/ansible-doc" -t "$kind" "$name") >"$out/doc-$kind-$name.txt" 2>&1 \
-       || ! [ -s "$out/doc-$kind-$name.txt" ] || grep -q 'ERROR' "$out/doc-$kind-$name.txt"; then
+       || ! [ -s "$out/doc-$kind-$name.txt" ] || grep -qE '^(\[ERROR\]|ERROR!)' "$out/doc-$kind-$name.txt"; then
       echo "ansible-doc -t $kind $name failed:"; cat "$out/doc-$kind-$name.txt"; docs_ok=1
     fi
   done < <(list_plugins_and_roles)
@@ -128,13 +128,16 @@ stage_build() {
 }
 
 list_plugins_and_roles() {
-  local f kind
-  for f in plugins/modules/*.py plugins/inventory/*.py plugins/filter/*.py plugins/test/*.py plugins/lookup/*.py; do
+  local f kind name
+  # Plugin files, and the documentation files of filters that share a file with another filter.
+  for f in plugins/modules/*.py plugins/inventory/*.py plugins/filter/*.py plugins/test/*.py plugins/lookup/*.py \
+           plugins/filter/*.yml plugins/test/*.yml; do
     [ -f "$f" ] || continue
     case "$f" in */__init__.py) continue ;; esac
     kind=$(basename "$(dirname "$f")"); [ "$kind" = modules ] && kind=module
-    echo "$kind odoo_cloud.platform.$(basename "$f" .py)"
-  done
+    name=$(basename "$(basename "$f" .py)" .yml)
+    echo "$kind odoo_cloud.platform.$name"
+  done | sort -u
   for f in roles/*/meta/argument_specs.yml; do
     [ -f "$f" ] && echo "role odoo_cloud.platform.$(basename "$(dirname "$(dirname "$f")")")"
   done

@@ -344,6 +344,9 @@ class OdooConfig:
         secret: dict[str, str] = {}
         for name in sorted(self.options, key=str):
             if name in catalog.SECRET_OPTIONS:
+                # Masked in everything the module returns, the echoed invocation included.
+                if self.options[name] not in (None, ""):
+                    self.module.no_log_values.add(str(self.options[name]))
                 errors.append(f"option '{name}' is a credential: give it in secret_options, not in options")
                 continue
             value = self._render(name, self.options[name], False, errors)
