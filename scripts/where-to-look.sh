@@ -18,8 +18,9 @@ run the official image. Two instances on lab-app1 (10.77.0.21):
   The certificates come from the lab CA: $LAB_CACHE/ca/lab-ca.crt
   Try it:  curl --cacert $LAB_CACHE/ca/lab-ca.crt --resolve erp.odoo-lab.test:443:10.77.0.11 https://erp.odoo-lab.test/web/login
   In a browser on this machine: add "10.77.0.11 erp.odoo-lab.test staging.odoo-lab.test" to /etc/hosts
-  and trust lab-ca.crt. Traefik's dashboard listens on 127.0.0.1:8080 inside lab-edge1 only
-  (user admin, password in $secrets/traefik_admin):  docker exec lab-edge1 curl -s -u admin:PASSWORD http://127.0.0.1:8080/api/overview
+  and trust lab-ca.crt. Traefik's API listens on 127.0.0.1:8080 inside lab-edge1 only
+  (user admin, password in $secrets/traefik_admin):
+  docker exec -i lab-edge1 python3 -c "import base64,sys,urllib.request as u; r=u.Request('http://127.0.0.1:8080/api/overview'); r.add_header('Authorization','Basic '+base64.b64encode(b'admin:'+sys.stdin.read().strip().encode()).decode()); print(u.urlopen(r).read().decode())" < $secrets/traefik_admin
 
 Redis (group redis): 10.77.0.31:6379, ACL users 'admin' and 'odoo' (the default user is disabled).
   Passwords are generated on first run into $secrets/ (never committed).
