@@ -26,6 +26,9 @@ class Handler(BaseHTTPRequestHandler):
     server_version = "stand-in"
     sys_version = ""
     timeout = 75  # idle keep-alive connections
+    # Headers and body leave in separate writes: without TCP_NODELAY the body waits for the
+    # client's delayed ACK (about 40 ms per keep-alive response), as werkzeug avoids too.
+    disable_nagle_algorithm = True
 
     def version_string(self) -> str:
         return self.server_version
