@@ -31,12 +31,13 @@ from __future__ import annotations
 
 import difflib
 import math
-import re
 import typing as t
 from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.datatag import native_type_name
+from ansible_collections.odoo_cloud.platform.plugins.plugin_utils._numbers import at_least as _at_least
+from ansible_collections.odoo_cloud.platform.plugins.plugin_utils._numbers import whole_number as _whole_number
 
 MIB = 1024 * 1024
 # deploy.rst, "memory size calculation": 80% light requests at ~150 MB, 20% heavy ones at ~1 GB.
@@ -79,29 +80,9 @@ OPTION_NAMES = (
     "db_maxconn",
 )
 OVERRIDE_NAMES = (*OPTION_NAMES, "db_maxconn_gevent")
-WHOLE_NUMBER = re.compile(r"^\s*[+-]?[0-9]+\s*$")
 INPUT_HINT = (
     "pass a dict such as {'cpus': ansible_facts.processor_vcpus, 'memory_mb': ansible_facts.memtotal_mb}"
 )
-
-
-def _whole_number(value: t.Any, field: str, fix: str) -> int:
-    """Return value as an int; accepts ints, integral floats and strings of digits (inventory values)."""
-    if not isinstance(value, bool):
-        if isinstance(value, int):
-            return int(value)
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-        if isinstance(value, str) and WHOLE_NUMBER.match(value):
-            return int(value)
-    raise AnsibleFilterError(f"{field} must be a whole number, got {value!r} ({native_type_name(value)}); {fix}")
-
-
-def _at_least(value: t.Any, minimum: int, field: str, fix: str) -> int:
-    number = _whole_number(value, field, fix)
-    if number < minimum:
-        raise AnsibleFilterError(f"{field} must be at least {minimum}, got {number}; {fix}")
-    return number
 
 
 def _fact(facts: Mapping, name: str, fallback: str, fix: str) -> int:

@@ -303,6 +303,8 @@ from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.datatag import native_type_name
+from ansible_collections.odoo_cloud.platform.plugins.plugin_utils._numbers import at_least as _at_least
+from ansible_collections.odoo_cloud.platform.plugins.plugin_utils._numbers import whole_number as _whole_number
 
 
 class _Profile(t.NamedTuple):
@@ -336,31 +338,11 @@ MAX_MAX_CONNECTIONS = 5000
 RESERVED_CONNECTIONS = 3 + 10
 
 SETTING_NAME = re.compile(r"^[a-z_][a-z0-9_.]*$")
-WHOLE_NUMBER = re.compile(r"^\s*[+-]?[0-9]+\s*$")
 MEMORY_SIZE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(B|kB|MB|GB|TB)?\s*$")
 MEMORY_UNIT_MB = {"B": 1 / 1048576, "kB": 1 / 1024, "MB": 1, "GB": 1024, "TB": 1048576, None: 8 / 1024}
 INPUT_HINT = (
     "pass ansible_facts (gathered with the hardware subset) or a dict such as {'memtotal_mb': 16384, 'processor_vcpus': 4}"
 )
-
-
-def _whole_number(value: t.Any, field: str, fix: str) -> int:
-    """Return value as an int; accepts ints, integral floats and strings of digits (inventory values)."""
-    if not isinstance(value, bool):
-        if isinstance(value, int):
-            return int(value)
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-        if isinstance(value, str) and WHOLE_NUMBER.match(value):
-            return int(value)
-    raise AnsibleFilterError(f"{field} must be a whole number, got {value!r} ({native_type_name(value)}); {fix}")
-
-
-def _at_least(value: t.Any, minimum: int, field: str, fix: str) -> int:
-    number = _whole_number(value, field, fix)
-    if number < minimum:
-        raise AnsibleFilterError(f"{field} must be at least {minimum}, got {number}; {fix}")
-    return number
 
 
 def format_mb(megabytes: int) -> str:
