@@ -68,9 +68,8 @@ def normalize_instance(raw: t.Any, host: str) -> dict[str, t.Any]:
     inst = copy.deepcopy(DEFAULTS)
     inst.update({k: copy.deepcopy(v) for k, v in raw.items()})
 
-    for field in ("domain",):
-        if field not in raw:
-            _fail(host, where, f"'{field}' is required (the public name, for example erp.example.com)")
+    if "domain" not in raw:
+        _fail(host, where, "'domain' is required (the public name, for example erp.example.com)")
     aliases = inst["aliases"]
     if not isinstance(aliases, list):
         _fail(host, f"{where} aliases", "must be a list of domain names")
