@@ -10,6 +10,7 @@ import re
 import typing as t
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.odoo_cloud.platform.plugins.filter.odoo_secrets import odoo_url_host
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 # Odoo's own rule for database names (odoo/service/db.py DBNAME_PATTERN).
@@ -34,9 +35,10 @@ def _domain_error(domain: t.Any) -> str | None:
     if domain != domain.lower():
         return "must be lower case"
     if len(domain) > 253 or "." not in domain:
-        return "must be a fully qualified name such as erp.example.com"
+        return "must be a fully qualified host name such as erp.example.com (at least two labels, at most 253 characters)"
     if not all(LABEL_RE.match(label) for label in domain.split(".")):
-        return "is not a valid DNS name (letters, digits and '-' per label)"
+        return ("is not a host name: each dot-separated label holds 1 to 63 lower-case letters, digits or '-', "
+                "and does not start or end with '-' (no spaces, '_', '*', ports or URLs)")
     return None
 
 
@@ -84,8 +86,12 @@ def normalize_instance(raw: t.Any, host: str) -> dict[str, t.Any]:
     if isinstance(databases, str) or not isinstance(databases, list) or not databases:
         _fail(host, f"{where} databases", "must be a non-empty list of database names")
     for db in databases:
-        if not isinstance(db, str) or not DBNAME_RE.match(db) or db in ("postgres", "template0", "template1"):
-            _fail(host, f"{where} databases", f"{db!r} is not a usable Odoo database name (letters, digits, '_', '.', '-')")
+        if db in ("postgres", "template0", "template1"):
+            _fail(host, f"{where} databases", f"{db!r} is one of PostgreSQL's own databases; give the instance a database of its own")
+        if not isinstance(db, str) or not DBNAME_RE.match(db):
+            _fail(host, f"{where} databases",
+                  f"{db!r} is not a usable Odoo database name: Odoo wants at least two characters, the first a letter "
+                  "or digit, the others letters, digits, '_', '.' or '-'")
     if len(set(databases)) != len(databases):
         _fail(host, f"{where} databases", "lists a database twice")
     inst["databases"] = databases
@@ -162,14 +168,18 @@ def odoo_routes(backends: t.Any) -> list[dict[str, t.Any]]:
                         f"odoo_routes: domain {domain!r} is served by both {owners[domain]} and {ident}; "
                         "each domain must belong to one instance")
                 owners[domain] = ident
-            http_url = f"http://{address}:{inst['http_port']}"
+            try:
+                url_host = odoo_url_host(address)
+            except AnsibleFilterError as exc:
+                raise AnsibleFilterError(f"odoo_routes: host {host}: address {address!r}: {exc}") from exc
+            http_url = f"http://{url_host}:{inst['http_port']}"
             routes.append({
                 "name": f"{host}-{inst['name']}".replace(".", "-").replace("_", "-"),
                 "host": host,
                 "instance": inst["name"],
                 "domains": [inst["domain"], *inst["aliases"]],
                 "http_url": http_url,
-                "websocket_url": f"http://{address}:{inst['gevent_port']}" if inst["prefork"] else http_url,
+                "websocket_url": f"http://{url_host}:{inst['gevent_port']}" if inst["prefork"] else http_url,
                 "list_db": inst["list_db"],
             })
     return routes

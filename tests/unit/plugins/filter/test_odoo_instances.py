@@ -58,11 +58,16 @@ def test_none_is_empty():
         ({"name": "prod"}, "'domain' is required"),
         (inst(domain="ERP.example.com"), "lower case"),
         (inst(domain="localhost"), "fully qualified"),
-        (inst(domain="bad_label.example.com"), "not a valid DNS name"),
+        (inst(domain="bad_label.example.com"), "is not a host name: each dot-separated label"),
+        (inst(domain="erp example.com"), "is not a host name"),
+        (inst(domain="https://erp.example.com"), "is not a host name"),
+        (inst(domain="erp.example.com:443"), "is not a host name"),
         (inst(aliases="www.example.com"), "aliases"),
         (inst(databases=[]), "databases"),
         (inst(databases="prod"), "databases"),
-        (inst(databases=["postgres"]), "not a usable"),
+        (inst(databases=["postgres"]), "PostgreSQL's own databases"),
+        (inst(databases=["a"]), "'a' is not a usable Odoo database name: Odoo wants at least two characters"),
+        (inst(databases=["_x"]), "the first a letter or digit"),
         (inst(databases=["a b"]), "not a usable"),
         (inst(databases=["a1", "a1"]), "twice"),
         (inst(databases=["a1", "b1"]), "set dbfilter"),
@@ -153,3 +158,19 @@ def test_routes_rejects_non_list():
 
 def test_filter_module():
     assert set(FilterModule().filters()) == {"odoo_instances", "odoo_routes"}
+
+
+def test_routes_bracket_ipv6_addresses():
+    (route,) = odoo_routes([{"host": "app1", "address": "fd00::21", "instances": [inst()]}])
+    assert route["http_url"] == "http://[fd00::21]:8069"
+    assert route["websocket_url"] == "http://[fd00::21]:8072"
+
+
+def test_routes_bad_address_named():
+    with pytest.raises(AnsibleFilterError, match="host app1: address 'fd00::zz'"):
+        odoo_routes([{"host": "app1", "address": "fd00::zz", "instances": [inst()]}])
+
+
+def test_two_instances_on_one_port_named():
+    with pytest.raises(AnsibleFilterError, match="instance 'staging' http_port: 8069 is already used by instance 'prod'"):
+        odoo_instances([inst(), inst(name="staging", domain="staging.example.com", gevent_port=8172)], host="app1")
