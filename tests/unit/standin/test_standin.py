@@ -351,3 +351,59 @@ def test_domains():
         "name ILIKE %s AND id IN %s", ["%ab%", (1, 2)])
     with pytest.raises(ValueError):
         models.where_clause([["name; DROP TABLE x", "=", 1]])
+
+
+# ------------------------------------------------------------------------- server-wide modules
+
+
+class _Log:
+    def __init__(self):
+        self.errors, self.warnings = [], []
+
+    def error(self, msg, *args):
+        self.errors.append(msg % args)
+
+    def warning(self, msg, *args):
+        self.warnings.append(msg % args)
+
+
+def test_missing_server_wide_module_is_logged_like_odoo(tmp_path):
+    from standin import addons  # pylint: disable=import-outside-toplevel
+
+    log = _Log()
+    loaded, missing = addons.load_server_wide(["base", "web", "session_redis"], str(tmp_path), log)
+    assert (loaded, missing) == (["base", "web"], ["session_redis"])
+    assert log.errors and log.errors[0].startswith("Failed to load server-wide module `session_redis`.")
+
+
+def test_server_wide_module_found_only_with_its_manifest(tmp_path):
+    from standin import addons  # pylint: disable=import-outside-toplevel
+
+    (tmp_path / "session_redis").mkdir()
+    assert addons.find_module("session_redis", f"/nonexistent,{tmp_path}") is None
+    (tmp_path / "session_redis" / "__manifest__.py").write_text("{}", encoding="utf-8")
+    assert addons.find_module("session_redis", f"/nonexistent, {tmp_path}") == str(tmp_path / "session_redis")
+    assert addons.find_module("web", None) == "<builtin>"
+
+
+def test_lab_addon_marker_is_a_manifest():
+    from standin import addons  # pylint: disable=import-outside-toplevel
+
+    assert addons.find_module("session_redis", os.path.join(STANDIN_DIR, "lab-addons"))
+
+
+def test_redis_sessions_need_the_loaded_addon(tmp_path):
+    env = {"ODOO_SESSION_REDIS": "1", "ODOO_SESSION_REDIS_HOST": "127.0.0.1"}
+    log = _Log()
+    store = sessions.make_store(str(tmp_path), ["base", "web"], env, log)
+    assert isinstance(store, sessions.FileStore)
+    assert "not a loaded server-wide module" in log.warnings[0]
+
+
+def test_asset_pages_answer_500_while_a_module_is_missing():
+    from standin import app as app_mod  # pylint: disable=import-outside-toplevel
+
+    broken = app_mod.App(cfg=None, pool=None, store=None, missing_modules=["session_redis"])
+    response = broken.assets_page()
+    assert response is not None and response.status == 500
+    assert app_mod.App(cfg=None, pool=None, store=None).assets_page() is None

@@ -10,7 +10,7 @@ import logging
 
 import psycopg2
 
-from . import auth, dbfilter, logs, models, pages, passwords, pg, rpc, schema, sessions, websocket
+from . import addons, auth, dbfilter, logs, models, pages, passwords, pg, rpc, schema, sessions, websocket
 from .web import HttpError, Request, Response, login_redirect_target
 
 _logger = logging.getLogger("standin.http")
@@ -20,11 +20,25 @@ MANAGER_ACTIONS = ("create", "duplicate", "drop", "backup", "restore", "rename",
 
 
 class App:
-    def __init__(self, cfg, pool: pg.Pool, store, throttle: auth.LoginThrottle | None = None):
+    def __init__(self, cfg, pool: pg.Pool, store, throttle: auth.LoginThrottle | None = None,
+                 missing_modules: list[str] | None = None):
         self.cfg = cfg
         self.pool = pool
         self.store = store
         self.throttle = throttle or auth.LoginThrottle()
+        # Server-wide modules that were not found: pages with asset bundles answer 500, as in Odoo.
+        self.missing_modules = list(missing_modules or [])
+
+    def assets_page(self) -> Response | None:
+        """The 500 Odoo answers on a page that loads assets while a server-wide module is missing."""
+        if not self.missing_modules:
+            return None
+        _logger.error("Exception during request handling.\nTraceback (most recent call last):\n"
+                      "  File \"odoo/addons/base/models/ir_asset.py\", in _fill_asset_paths\nKeyError: 'assets'"
+                      " (server-wide module %s has no manifest: it is not on the addons path)",
+                      ", ".join(self.missing_modules))
+        return Response.error(500, "Internal Server Error",
+                              "The server encountered an internal error and was unable to complete your request.")
 
     # ----------------------------------------------------------------- databases
 
@@ -212,7 +226,7 @@ class App:
         db = self.ensure_db(req, session, db)
         if not self.session_valid(session, db):
             return Response.redirect(login_redirect_target(req.path), 303)
-        return Response(pages.web_client(session.get("login") or "", db))
+        return self.assets_page() or Response(pages.web_client(session.get("login") or "", db))
 
     def login(self, req: Request, session: sessions.Session, db: str | None) -> Response:
         db = self.ensure_db(req, session, db)
@@ -230,6 +244,9 @@ class App:
                 return Response.redirect(redirect or "/web", 303)
             except auth.AccessDenied as exc:
                 error = "Wrong login/password" if exc.args == auth.AccessDenied().args else exc.args[0]
+        broken = self.assets_page()
+        if broken:
+            return broken
         body = pages.login(auth.csrf_token(secret, session.sid), login_name, error, redirect,
                            show_manager_link=bool(self.cfg["list_db"]))
         return Response(body, headers=[("X-Frame-Options", "SAMEORIGIN"),

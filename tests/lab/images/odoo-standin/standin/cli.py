@@ -18,7 +18,7 @@ import sys
 import psycopg2
 import psycopg2.errorcodes
 
-from . import SERVER_NAME, app, auth, config, filestore, logs, pg, schema, server, sessions
+from . import SERVER_NAME, addons, app, auth, config, filestore, logs, pg, schema, server, sessions
 
 _logger = logging.getLogger("standin")
 
@@ -119,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     if cfg["stop_after_init"]:
         pool.flush()
         return rc & 0xFF
-    store = sessions.make_store(cfg.get("data_dir"), cfg.server_wide_modules, os.environ, _logger)
+    loaded, missing = addons.load_server_wide(cfg.server_wide_modules, cfg["addons_path"], _logger)
+    store = sessions.make_store(cfg.get("data_dir"), loaded, os.environ, _logger)
     _logger.info("HTTP sessions stored in %s", store.describe())
-    return server.serve(cfg, app.App(cfg, pool, store, auth.LoginThrottle()))
+    return server.serve(cfg, app.App(cfg, pool, store, auth.LoginThrottle(), missing_modules=missing))

@@ -2,7 +2,8 @@
 session_redis add-on stores them.
 
 session_redis is configured by environment and acts only when loaded as a server-wide module
-(`server_wide_modules = base,web,session_redis` or `--load`), as with the real add-on:
+(`server_wide_modules = base,web,session_redis` or `--load`) AND found on the addons path (a
+`session_redis/__manifest__.py` in a directory of addons_path; see addons.py), as with the real add-on:
 ODOO_SESSION_REDIS=1, then ODOO_SESSION_REDIS_URL (redis://[user[:password]@]host[:port][/db],
 rediss:// for TLS; takes precedence) or ODOO_SESSION_REDIS_HOST / _PORT / _PASSWORD;
 ODOO_SESSION_REDIS_PREFIX, ODOO_SESSION_REDIS_EXPIRATION (default 7 days),
@@ -152,10 +153,11 @@ class RedisStore:
         return f"Redis at {self.where}, keys {self.prefix}<sid>"
 
 
-def make_store(data_dir: str, server_wide_modules: list[str], environ: dict, logger):
+def make_store(data_dir: str, loaded_modules: list[str], environ: dict, logger):
+    """`loaded_modules`: the server-wide modules that were found and loaded (addons.load_server_wide)."""
     settings = redis_settings(environ)
-    if settings and "session_redis" not in server_wide_modules:
-        logger.warning("ODOO_SESSION_REDIS is set but session_redis is not a server-wide module"
-                       " (server_wide_modules / --load): sessions stay on the filesystem")
+    if settings and "session_redis" not in loaded_modules:
+        logger.warning("ODOO_SESSION_REDIS is set but session_redis is not a loaded server-wide module"
+                       " (server_wide_modules / --load, and on the addons path): sessions stay on the filesystem")
         settings = None
     return RedisStore(settings) if settings else FileStore(os.path.join(data_dir, "sessions"))
