@@ -30,9 +30,14 @@ USAGE = "Usage: odoo [server] [options]   (stand-in: the options of the official
 def preload(cfg, pool: pg.Pool, created: set[str]) -> int:
     """Initialise / check each db_name database; -1 on the first failure (Odoo's preload_registries)."""
     data_dir = cfg.get("data_dir")
+    unknown = [m for m in cfg.modules_to_init if not addons.find_module(m, cfg["addons_path"])]
+    if unknown:
+        # As odoo/modules/loading.py load_modules: names not in ir_module_module are skipped (exit status 0).
+        _logger.warning("invalid module names, ignored: %s", ", ".join(unknown))
+    wanted = [m for m in cfg.modules_to_init if m not in unknown]
     for db in cfg.db_names:
         logs.set_db(db)
-        init = list(cfg.modules_to_init) + (["base"] if db in created else [])
+        init = wanted + (["base"] if db in created else [])
         try:
             def work(cur, init=init, db=db):
                 if init:
