@@ -10,7 +10,7 @@ import re
 import typing as t
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.odoo_cloud.platform.plugins.filter.odoo_secrets import odoo_url_host
+from ansible_collections.odoo_cloud.platform.plugins.filter.odoo_password_hash import odoo_url_host
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 # Odoo's own rule for database names (odoo/service/db.py DBNAME_PATTERN).

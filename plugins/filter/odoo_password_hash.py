@@ -4,7 +4,8 @@
 
 from __future__ import annotations
 
-# Documentation: one YAML file per filter next to this file (odoo_password_hash.yml, ...).
+# Documentation: one YAML file per filter next to this file (odoo_password_hash.yml, odoo_password_verify.yml,
+# odoo_url_host.yml, odoo_redis_url.yml).
 #
 # Odoo stores res_users.password as a passlib pbkdf2_sha512 hash:
 #   $pbkdf2-sha512$<rounds>$<salt>$<checksum>

@@ -6,7 +6,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.odoo_cloud.platform.plugins.filter.odoo_secrets import (
+from ansible_collections.odoo_cloud.platform.plugins.filter.odoo_password_hash import (
     FilterModule,
     _ab64_decode,
     odoo_password_hash,
