@@ -131,3 +131,14 @@ def test_redis_url_bad_input(kwargs, needle):
 
 def test_filters_registered():
     assert set(FilterModule().filters()) == {"odoo_password_hash", "odoo_password_verify", "odoo_url_host", "odoo_redis_url"}
+
+
+@pytest.mark.parametrize("password", [NASTY, "admin"])
+def test_agrees_with_the_odoo_config_module(password):
+    # odoo_config hashes admin_passwd with its own copy of the format: both must read each other's hashes.
+    from ansible_collections.odoo_cloud.platform.plugins.modules import odoo_config  # pylint: disable=import-outside-toplevel
+
+    assert odoo_password_verify(odoo_config.hash_admin_password(password, rounds=1000), password)
+    assert odoo_config.verify_admin_password(password, odoo_password_hash(password, rounds=1000))
+    assert odoo_password_hash(password, salt="fixed-salt", rounds=1000) == odoo_config.hash_admin_password(
+        password, rounds=1000, salt=b"fixed-salt")
