@@ -10,7 +10,7 @@ import logging
 
 import psycopg2
 
-from . import addons, auth, dbfilter, logs, models, pages, passwords, pg, rpc, schema, sessions, websocket
+from . import auth, dbfilter, logs, models, pages, passwords, pg, rpc, schema, sessions, websocket
 from .web import HttpError, Request, Response, login_redirect_target
 
 _logger = logging.getLogger("standin.http")
