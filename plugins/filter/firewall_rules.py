@@ -10,13 +10,13 @@ short_description: Validate inbound firewall rules and split their sources by ad
 version_added: 0.1.0
 description:
   - Takes a list of inbound rules (ports, protocol, allowed sources) and returns them normalised for the
-    M(odoo_cloud.platform.host_firewall) role's nftables template: ports as sorted whole numbers,
-    sources split into IPv4 and IPv6 networks.
+    nftables template of the C(odoo_cloud.platform.host_firewall) role, with ports as sorted whole
+    numbers and sources split into IPv4 and IPv6 networks.
   - Each source is an IP address (taken as a single-host network) or a network in CIDR notation with
     no host bits set, the same rules as the P(odoo_cloud.platform.ip_address#test) and
     P(odoo_cloud.platform.ip_network#test) tests.
   - Every error names the rule's O(_input[].field) (the variable the rule came from) and says how to fix it.
-  - With O(keep), the rule set must still admit the given connections (the SSH session Ansible uses):
+  - With O(keep), the rule set must still admit the given connections (the SSH session Ansible uses);
     one that would cut them is refused before anything reaches a host.
 options:
   _input:
