@@ -159,6 +159,44 @@ stage_molecule() {
   return $rc
 }
 
+# Scenarios that share no host run side by side in two lanes: the five-host stack alone (the longest),
+# the others one after another. Each scenario's output goes to .build/molecule/NAME.log and is printed
+# whole when its lane is done; each counts as one stage.
+MOLECULE_LANE_A=(stack)
+run_molecule_lanes() {
+  local dir="$REPO_ROOT/.build/molecule" s lane_b=() pid_a pid_b
+  mkdir -p "$dir"
+  for s in $(list_scenarios); do
+    [[ " ${MOLECULE_LANE_A[*]} " == *" $s "* ]] || lane_b+=("$s")
+  done
+  run_lane() {
+    local s start rc
+    for s in "$@"; do
+      start=$SECONDS
+      "$VENV/bin/molecule" test -s "$s" >"$dir/$s.log" 2>&1
+      rc=$?
+      echo "$rc $((SECONDS - start))" >"$dir/$s.rc"
+    done
+  }
+  local lane_a=()
+  for s in "${MOLECULE_LANE_A[@]}"; do [ -f "molecule/$s/molecule.yml" ] && lane_a+=("$s"); done
+  log "molecule scenarios in two lanes: [${lane_a[*]}] and [${lane_b[*]}]"
+  run_lane "${lane_a[@]}" & pid_a=$!
+  run_lane "${lane_b[@]}" & pid_b=$!
+  wait "$pid_a" "$pid_b"
+  local rc secs
+  for s in "${lane_a[@]}" "${lane_b[@]}"; do
+    log "molecule scenario $s output"
+    cat "$dir/$s.log"
+    read -r rc secs <"$dir/$s.rc" || { rc=1; secs=0; }
+    if [ "$rc" = 0 ]; then
+      passed=$((passed + 1)); log "stage molecule-$s passed ($secs s)"
+    else
+      failed=$((failed + 1)); failed_stages+=("molecule-$s"); log "stage molecule-$s FAILED ($secs s)"
+    fi
+  done
+}
+
 main() {
   local mode=${1:-fast}
   # Tools the stages call: shellcheck (lint), rsync and git (the ansible-test copy).
@@ -173,10 +211,11 @@ main() {
       run_stage lab "$REPO_ROOT/scripts/lab.sh" up
       run_stage lint stage_lint; run_stage sanity stage_sanity; run_stage units stage_units
       run_stage compat stage_compat; run_stage build stage_build
-      local s
-      for s in $(list_scenarios); do
-        run_stage "molecule-$s" stage_molecule "$s"
-      done ;;
+      if "$REPO_ROOT/scripts/lab.sh" up; then
+        run_molecule_lanes
+      else
+        failed=$((failed + 1)); failed_stages+=(molecule)
+      fi ;;
     molecule) shift; run_stage molecule stage_molecule "$@" ;;
     lint|sanity|units|compat|build) for s in "$@"; do run_stage "$s" "stage_$s"; done ;;
     *) die "unknown mode '$mode'" ;;
