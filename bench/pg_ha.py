@@ -56,7 +56,8 @@ def failover(samples: dict[str, list[float]], mode: str, args: argparse.Namespac
         time.sleep(2)
         _lab.docker("kill", PRIMARY)
         start = time.time()
-        seconds = playbook("postgresql_failover.yml")[0]
+        # The primary was killed on purpose: the runbook needs the operator's confirmation for it.
+        seconds = playbook("postgresql_failover.yml", "-e", f"failover_confirm_down={PRIMARY}")[0]
         if mode == "sync":
             # Two members: the new primary has no synchronous standby until the old one is back, so
             # its commits wait for the restart and the rejoin (the writer keeps running meanwhile).
