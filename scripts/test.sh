@@ -184,16 +184,27 @@ run_molecule_lanes() {
   run_lane "${lane_a[@]}" & pid_a=$!
   run_lane "${lane_b[@]}" & pid_b=$!
   wait "$pid_a" "$pid_b"
-  local rc secs
+  # Passed scenarios first, failed ones last, each failure followed by its failing tasks, so the end
+  # of the output (what CI keeps) shows why.
+  local rc secs ok=() bad=()
   for s in "${lane_a[@]}" "${lane_b[@]}"; do
-    log "molecule scenario $s output"
-    cat "$dir/$s.log"
     read -r rc secs <"$dir/$s.rc" || { rc=1; secs=0; }
-    if [ "$rc" = 0 ]; then
-      passed=$((passed + 1)); log "stage molecule-$s passed ($secs s)"
-    else
-      failed=$((failed + 1)); failed_stages+=("molecule-$s"); log "stage molecule-$s FAILED ($secs s)"
-    fi
+    if [ "$rc" = 0 ]; then ok+=("$s $secs"); else bad+=("$s $secs"); fi
+  done
+  for s in "${ok[@]}"; do
+    read -r s secs <<<"$s"
+    log "molecule scenario $s output"; cat "$dir/$s.log"
+    passed=$((passed + 1)); log "stage molecule-$s passed ($secs s)"
+  done
+  for s in "${bad[@]}"; do
+    read -r s secs <<<"$s"
+    log "molecule scenario $s output"; cat "$dir/$s.log"
+    failed=$((failed + 1)); failed_stages+=("molecule-$s"); log "stage molecule-$s FAILED ($secs s)"
+  done
+  for s in "${bad[@]}"; do
+    read -r s secs <<<"$s"
+    log "molecule scenario $s: failing tasks"
+    grep -n -B 12 -A 25 -E 'fatal: |FAILED! =>|failed: \[|ERROR ' "$dir/$s.log" | tail -n 150
   done
 }
 
