@@ -16,6 +16,12 @@ NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 # Odoo's own rule for database names (odoo/service/db.py DBNAME_PATTERN).
 DBNAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
 LABEL_RE = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+# PostgreSQL role names the collection creates: unquoted identifiers (no quoting anywhere), not pg_*.
+ROLE_RE = re.compile(r"^(?!pg_)[a-z_][a-z0-9_]{0,62}$")
+# The PostgreSQL role and the Redis ACL user of an instance when none is given: named after it.
+ROLE_PREFIX = "odoo_"
+REDIS_USER_PREFIX = "odoo-"
+RESERVED_ROLES = {"postgres", "replicator", "public"}
 DEFAULTS: dict[str, t.Any] = {
     "aliases": [],
     "list_db": False,
@@ -96,6 +102,12 @@ def normalize_instance(raw: t.Any, host: str) -> dict[str, t.Any]:
         _fail(host, f"{where} databases", "lists a database twice")
     inst["databases"] = databases
 
+    db_user = inst.get("db_user")
+    if db_user is not None and (not isinstance(db_user, str) or not ROLE_RE.match(db_user) or db_user in RESERVED_ROLES):
+        _fail(host, f"{where} db_user",
+              f"{db_user!r} is not a usable role name: lower-case letters, digits and '_', starting with a letter or "
+              "'_', at most 63 characters, not pg_*, postgres or the replication role")
+
     if not isinstance(inst["list_db"], bool):
         _fail(host, f"{where} list_db", "must be true or false")
     dbfilter = inst.get("dbfilter")
@@ -140,6 +152,12 @@ def odoo_instances(instances: t.Any, host: str = "this host") -> list[dict[str, 
                 _fail(host, f"instance {inst['name']!r} {label}",
                       f"{key[1]!r} is already used by instance {seen[key]!r} on this host; give each instance its own")
             seen[key] = inst["name"]
+        for db in inst["databases"]:
+            if ("database", db) in seen:
+                _fail(host, f"instance {inst['name']!r} databases",
+                      f"{db!r} is already the database of instance {seen[('database', db)]!r} on this host; "
+                      "each database belongs to one instance (its crons, its role, its filestore)")
+            seen[("database", db)] = inst["name"]
         for domain in [inst["domain"], *inst["aliases"]]:
             if ("domain", domain) in seen:
                 _fail(host, f"instance {inst['name']!r} domain",
@@ -185,6 +203,59 @@ def odoo_routes(backends: t.Any) -> list[dict[str, t.Any]]:
     return routes
 
 
+def instance_db_user(inst: dict[str, t.Any], shared_user: str = "") -> str:
+    """The instance's own role unless the host names one shared role (odoo_db_user, the old layout)."""
+    return inst.get("db_user") or shared_user or ROLE_PREFIX + inst["name"].replace("-", "_")
+
+
+def odoo_db_clients(backends: t.Any) -> list[dict[str, t.Any]]:
+    """Who connects to which database as which role, across the Odoo hosts of one PostgreSQL cluster.
+
+    The rules the odoo role (roles, ownership, CONNECT) and the postgresql role (pg_hba.conf) both apply.
+    """
+    if not isinstance(backends, list):
+        raise AnsibleFilterError("odoo_db_clients: expects a list of {host, address, instances, db_user}")
+    clients: list[dict[str, t.Any]] = []
+    db_owner: dict[str, str] = {}
+    role_owner: dict[str, tuple[str, bool]] = {}
+    for backend in backends:
+        host = backend.get("host", "?")
+        address = backend.get("address")
+        if not address:
+            raise AnsibleFilterError(
+                f"odoo_db_clients: host {host}: no address it connects from; set private_address")
+        shared_user = backend.get("db_user") or ""
+        if shared_user and (not ROLE_RE.match(str(shared_user)) or shared_user in RESERVED_ROLES):
+            raise AnsibleFilterError(
+                f"odoo_db_clients: host {host}: odoo_db_user {shared_user!r} is not a usable role name "
+                "(lower-case letters, digits and '_'); leave it empty to give each instance its own role")
+        for inst in odoo_instances(backend.get("instances"), host=host):
+            ident = f"{host}/{inst['name']}"
+            user = instance_db_user(inst, shared_user)
+            shared = bool(shared_user) and not inst.get("db_user")
+            for db in inst["databases"]:
+                if db in db_owner and db_owner[db] != ident:
+                    raise AnsibleFilterError(
+                        f"odoo_db_clients: database {db!r} is given to both {db_owner[db]} and {ident} on the same "
+                        "PostgreSQL cluster; each database belongs to one instance: rename one of them")
+                db_owner[db] = ident
+            if user in role_owner and role_owner[user][0] != ident and not (shared and role_owner[user][1]):
+                raise AnsibleFilterError(
+                    f"odoo_db_clients: instance {ident} would log in as role {user!r}, which already belongs to "
+                    f"{role_owner[user][0]}; give each instance its own role (instance db_user, or rename the "
+                    "instance), or set odoo_db_user on both hosts to share one role on purpose (not isolated)")
+            role_owner.setdefault(user, (ident, shared))
+            clients.append({
+                "host": host,
+                "instance": inst["name"],
+                "user": user,
+                "shared": shared,
+                "databases": inst["databases"],
+                "address": address,
+            })
+    return clients
+
+
 class FilterModule:
     def filters(self) -> dict[str, t.Callable[..., t.Any]]:
-        return {"odoo_instances": odoo_instances, "odoo_routes": odoo_routes}
+        return {"odoo_instances": odoo_instances, "odoo_routes": odoo_routes, "odoo_db_clients": odoo_db_clients}

@@ -157,7 +157,7 @@ def test_routes_rejects_non_list():
 
 
 def test_filter_module():
-    assert set(FilterModule().filters()) == {"odoo_instances", "odoo_routes"}
+    assert set(FilterModule().filters()) == {"odoo_instances", "odoo_routes", "odoo_db_clients"}
 
 
 def test_routes_bracket_ipv6_addresses():
@@ -174,3 +174,87 @@ def test_routes_bad_address_named():
 def test_two_instances_on_one_port_named():
     with pytest.raises(AnsibleFilterError, match="instance 'staging' http_port: 8069 is already used by instance 'prod'"):
         odoo_instances([inst(), inst(name="staging", domain="staging.example.com", gevent_port=8172)], host="app1")
+
+
+# --- isolation: one database per instance, one role per instance ---------------------------------
+
+from ansible_collections.odoo_cloud.platform.plugins.filter.odoo_instances import odoo_db_clients  # noqa: E402
+
+
+PORTS2 = {"http_port": 8169, "gevent_port": 8172}
+
+
+def backend(host="app1", address="10.0.0.21", instances=None, db_user=""):
+    return {"host": host, "address": address, "db_user": db_user,
+            "instances": instances if instances is not None else [inst(name="prod", domain="erp.example.com"),
+                                                                  inst(name="staging", domain="staging.example.com", **PORTS2)]}
+
+
+def test_two_instances_of_a_host_cannot_share_a_database():
+    with pytest.raises(AnsibleFilterError, match="'prod' is already the database of instance 'prod'"):
+        odoo_instances([inst(name="prod", domain="a.example.com"),
+                        inst(name="staging", domain="b.example.com", databases=["prod"], **PORTS2)])
+
+
+def test_each_instance_gets_its_own_role_named_after_it():
+    clients = odoo_db_clients([backend(instances=[inst(name="prod", domain="a.example.com"),
+                                                  inst(name="my-staging", domain="b.example.com", **PORTS2)])])
+    assert [(c["instance"], c["user"], c["databases"], c["shared"]) for c in clients] == [
+        ("prod", "odoo_prod", ["prod"], False), ("my-staging", "odoo_my_staging", ["my_staging"], False)]
+    assert {c["address"] for c in clients} == {"10.0.0.21"}
+
+
+def test_instance_db_user_wins():
+    clients = odoo_db_clients([backend(instances=[inst(name="prod", domain="a.example.com", db_user="erp_prod")])])
+    assert clients[0]["user"] == "erp_prod"
+
+
+def test_host_db_user_shares_one_role_and_says_so():
+    clients = odoo_db_clients([backend(db_user="odoo")])
+    assert {c["user"] for c in clients} == {"odoo"}
+    assert all(c["shared"] for c in clients)
+
+
+def test_shared_role_across_hosts_on_purpose_is_allowed():
+    clients = odoo_db_clients([
+        backend(db_user="odoo", instances=[inst(name="prod", domain="a.example.com")]),
+        backend(host="app2", address="10.0.0.22", db_user="odoo", instances=[inst(name="test", domain="b.example.com")])])
+    assert [c["user"] for c in clients] == ["odoo", "odoo"]
+
+
+def test_database_shared_across_hosts_is_refused():
+    with pytest.raises(AnsibleFilterError, match="database 'prod' is given to both app1/prod and app2/copy"):
+        odoo_db_clients([
+            backend(instances=[inst(name="prod", domain="a.example.com")]),
+            backend(host="app2", address="10.0.0.22",
+                    instances=[inst(name="copy", domain="b.example.com", databases=["prod"])])])
+
+
+def test_same_instance_name_on_two_hosts_would_share_a_role_and_is_refused():
+    with pytest.raises(AnsibleFilterError, match="would log in as role 'odoo_prod', which already belongs to app1/prod"):
+        odoo_db_clients([
+            backend(instances=[inst(name="prod", domain="a.example.com")]),
+            backend(host="app2", address="10.0.0.22",
+                    instances=[inst(name="prod", domain="b.example.com", databases=["prod2"])])])
+
+
+def test_instance_role_reused_by_hand_is_refused():
+    with pytest.raises(AnsibleFilterError, match="already belongs to app1/prod"):
+        odoo_db_clients([backend(instances=[inst(name="prod", domain="a.example.com"),
+                                            inst(name="staging", domain="b.example.com", db_user="odoo_prod", **PORTS2)])])
+
+
+@pytest.mark.parametrize("user", ["Prod", "pg_odoo", "postgres", "replicator", "odoo-prod", "1odoo", "x" * 64])
+def test_unusable_role_names_are_refused(user):
+    with pytest.raises(AnsibleFilterError, match="db_user"):
+        odoo_instances([inst(name="prod", domain="a.example.com", db_user=user)])
+
+
+def test_unusable_host_role_is_refused():
+    with pytest.raises(AnsibleFilterError, match="odoo_db_user 'Odoo'"):
+        odoo_db_clients([backend(db_user="Odoo")])
+
+
+def test_a_client_needs_an_address():
+    with pytest.raises(AnsibleFilterError, match="host app1: no address"):
+        odoo_db_clients([backend(address="")])
