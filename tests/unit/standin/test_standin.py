@@ -407,3 +407,87 @@ def test_asset_pages_answer_500_while_a_module_is_missing():
     response = broken.assets_page()
     assert response is not None and response.status == 500
     assert app_mod.App(cfg=None, pool=None, store=None).assets_page() is None
+
+
+# --- crons: which databases a cron worker touches (odoo/service/server.py WorkerCron._db_list) ------
+
+import logging  # noqa: E402
+
+from standin import cron  # noqa: E402
+
+
+def _cfg(tmp_path, *args):
+    return config.Config.load(["-c", str(tmp_path / "absent.conf"), *args], environ={}, home=str(tmp_path))
+
+
+def test_prefork_cron_takes_db_name_and_does_not_ask_postgresql(tmp_path):
+    asked = []
+    cfg = _cfg(tmp_path, "--workers", "2", "-d", "prod,prod_archive")
+    assert cron.prefork_databases(cfg, lambda: asked.append(1) or ["prod", "staging"]) == ["prod", "prod_archive"]
+    assert not asked
+
+
+def test_prefork_cron_without_db_name_runs_every_database_the_role_owns(tmp_path):
+    cfg = _cfg(tmp_path, "--workers", "2")
+    assert cron.prefork_databases(cfg, lambda: ["prod", "staging"]) == ["prod", "staging"]
+
+
+class _Cursor:
+    def __init__(self, jobs):
+        self.jobs, self.result, self.updates = jobs, None, []
+
+    def execute(self, query, args=None):
+        if "to_regclass" in query:
+            self.result = [(True,)]
+        elif query.startswith("SELECT id"):
+            self.result = self.jobs
+        else:
+            self.updates.append(args)
+
+    def fetchone(self):
+        return self.result[0]
+
+    def fetchall(self):
+        return self.result
+
+
+class _Pool:
+    def __init__(self, cursor, fail=None):
+        self.cursor, self.fail, self.dbs = cursor, fail, []
+
+    def run(self, db, work):
+        self.dbs.append(db)
+        if self.fail:
+            raise self.fail
+        return work(self.cursor)
+
+
+def test_due_jobs_run_and_log_with_their_database(caplog):
+    cur = _Cursor([(7, "Lab: heartbeat", 1)])
+    pool = _Pool(cur)
+    seen = []
+    def note_db(_record):
+        seen.append(logs.current_db())
+        return True
+
+    logger = logging.getLogger("standin.cron")
+    logger.addFilter(note_db)
+    try:
+        with caplog.at_level("INFO", logger="standin.cron"):
+            assert cron.process_jobs(pool, "prod") == 1
+    finally:
+        logger.removeFilter(note_db)
+    assert cur.updates == [(1, 7)] and pool.dbs == ["prod"]
+    assert [r.getMessage() for r in caplog.records] == ["Job 'Lab: heartbeat' (7) starting", "Job 'Lab: heartbeat' (7) done"]
+    assert set(seen) == {"prod"}
+
+
+def test_a_database_the_role_may_not_enter_is_a_warning_not_a_crash(caplog):
+    with caplog.at_level("WARNING", logger="standin.cron"):
+        assert cron.process_jobs(_Pool(None, fail=RuntimeError("permission denied for database staging")), "staging") == 0
+    assert "Exception in cron:" in caplog.text
+
+
+def test_threaded_crons_follow_loaded_registries():
+    cron.mark_loaded("zz_loaded_by_test")
+    assert "zz_loaded_by_test" in cron.loaded()

@@ -10,7 +10,7 @@ import logging
 
 import psycopg2
 
-from . import auth, dbfilter, logs, models, pages, passwords, pg, rpc, schema, sessions, websocket
+from . import auth, cron, dbfilter, logs, models, pages, passwords, pg, rpc, schema, sessions, websocket
 from .web import HttpError, Request, Response, login_redirect_target
 
 _logger = logging.getLogger("standin.http")
@@ -163,6 +163,8 @@ class App:
         try:
             db = self.resolve_db(req, session)
             logs.set_db(db)
+            if db:
+                cron.mark_loaded(db)
             response = self.route(req, session, db, websocket_here)
         except HttpError as exc:
             response = exc.response

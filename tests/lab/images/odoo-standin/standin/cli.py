@@ -18,7 +18,7 @@ import sys
 import psycopg2
 import psycopg2.errorcodes
 
-from . import SERVER_NAME, addons, app, auth, config, filestore, logs, pg, schema, server, sessions
+from . import SERVER_NAME, addons, app, auth, config, cron, filestore, logs, pg, schema, server, sessions
 
 _logger = logging.getLogger("standin")
 
@@ -50,6 +50,7 @@ def preload(cfg, pool: pg.Pool, created: set[str]) -> int:
             changes = pool.run(db, work)
             if changes is not None:
                 os.makedirs(filestore.filestore_dir(data_dir, db), exist_ok=True)
+                cron.mark_loaded(db)
                 _logger.info("Modules loaded%s", f" ({', '.join(changes)})" if changes else " (nothing to change)")
         except Exception:  # pylint: disable=broad-exception-caught  # reported as Odoo reports it
             _logger.critical("Failed to initialize database `%s`.", db, exc_info=True)

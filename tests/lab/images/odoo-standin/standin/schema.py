@@ -3,7 +3,8 @@
 `-i base` leaves what a base install leaves that the roles and tests look at: ir_module_module with
 base (and web, which base pulls in) installed, res_users with `admin`/`admin` (id 2; id 1 is the
 inactive `__system__`), ir_config_parameter with database.uuid / database.secret, plus the
-stand-in's own lab_record table and an ir_attachment table pointing into the filestore.
+stand-in's own lab_record table, an ir_attachment table pointing into the filestore, and ir_cron with
+one job due every minute (Odoo's installs have such jobs, e.g. the mail queue) so cron runs show in the log.
 """
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ TABLES = (
         id serial PRIMARY KEY, name varchar NOT NULL, store_fname varchar, checksum varchar(40),
         file_size integer, mimetype varchar, res_model varchar, res_id integer, create_uid integer,
         create_date timestamp DEFAULT {_NOW})""",
+    f"""CREATE TABLE IF NOT EXISTS ir_cron (
+        id serial PRIMARY KEY, name varchar NOT NULL UNIQUE, active boolean NOT NULL DEFAULT true,
+        interval_minutes integer NOT NULL, nextcall timestamp NOT NULL DEFAULT {_NOW}, lastcall timestamp)""",
     "CREATE INDEX IF NOT EXISTS ir_attachment_checksum_index ON ir_attachment (checksum)",
     "CREATE INDEX IF NOT EXISTS ir_attachment_res_idx ON ir_attachment (res_model, res_id)",
 )
@@ -90,6 +94,7 @@ def initialize(cur, modules: list[str], demo_for) -> list[str]:
                     " ON CONFLICT (key) DO NOTHING RETURNING id", (key, value))
         if cur.fetchone():
             changes.append(f"parameter {key} set")
+    cur.execute("INSERT INTO ir_cron (name, interval_minutes) VALUES ('Lab: heartbeat', 1) ON CONFLICT (name) DO NOTHING")
     cur.execute(f"INSERT INTO ir_config_parameter (key, value) VALUES ('database.create_date', {_NOW}::text)"
                 " ON CONFLICT (key) DO NOTHING")
     return changes

@@ -14,7 +14,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from . import logs, pages, pg, proxy, websocket
+from . import cron, logs, pages, pg, proxy, websocket
 from .web import Request, Response
 
 _logger = logging.getLogger("standin.server")
@@ -135,6 +135,7 @@ def serve(cfg, app) -> int:
         _logger.info("%s running on %s:%s", label, host, port)
     mode = f"prefork mode, {cfg['workers']} workers (threads here)" if cfg.prefork else "threaded mode"
     _logger.info("stand-in serving in %s", mode)
+    cron.start(cfg, app.pool, stop)
     while not stop.wait(0.5):
         pass
     for server in [entry[1] for entry in servers]:
