@@ -466,6 +466,7 @@ def test_due_jobs_run_and_log_with_their_database(caplog):
     cur = _Cursor([(7, "Lab: heartbeat", 1)])
     pool = _Pool(cur)
     seen = []
+
     def note_db(_record):
         seen.append(logs.current_db())
         return True
