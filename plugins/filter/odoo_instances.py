@@ -30,6 +30,36 @@ DEFAULTS: dict[str, t.Any] = {
     "workers": "auto",
 }
 
+# odoo.conf options the role derives from sizing and routing (roles/odoo/vars/main.yml _odoo_conf_options,
+# the odoo_workers filter's options): an instance's `options` or the host's odoo_options may not set
+# them, since the proxy's routes, the connection budget, the CONNECTION LIMIT and the pg_hba.conf lines
+# are computed from the same values. Option -> what to set instead.
+OWNED_OPTIONS: dict[str, str] = {
+    "workers": "the instance's workers",
+    "max_cron_threads": "the instance's sizing.max_cron_threads",
+    "limit_memory_soft": "the instance's sizing.limit_memory_soft",
+    "limit_memory_hard": "the instance's sizing.limit_memory_hard",
+    "limit_time_cpu": "the instance's sizing.limit_time_cpu",
+    "limit_time_real": "the instance's sizing.limit_time_real",
+    "limit_time_real_cron": "the instance's sizing.limit_time_real_cron",
+    "limit_request": "the instance's sizing.limit_request",
+    "db_maxconn": "the instance's sizing.db_maxconn",
+    "db_maxconn_gevent": "the instance's sizing.db_maxconn_gevent",
+    "http_port": "the instance's http_port",
+    "xmlrpc_port": "the instance's http_port",
+    "gevent_port": "the instance's gevent_port",
+    "longpolling_port": "the instance's gevent_port",
+    "proxy_mode": "nothing (always on: Traefik is in front of every instance)",
+    "list_db": "the instance's list_db",
+    "db_name": "the instance's databases",
+    "dbfilter": "the instance's dbfilter",
+    "db_user": "the instance's db_user (or odoo_db_user)",
+    "db_password": "odoo_db_passwords (or odoo_db_password)",
+    "db_host": "odoo_db_hosts (or odoo_postgresql_group)",
+    "db_port": "odoo_db_port",
+    "admin_passwd": "odoo_admin_password",
+}
+
 
 def _fail(host: str, where: str, message: str) -> t.NoReturn:
     raise AnsibleFilterError(f"odoo_instances on {host}: {where}: {message}")
@@ -63,6 +93,20 @@ def _workers(host: str, where: str, value: t.Any) -> int | str:
     if isinstance(value, bool) or not str(value).isdigit():
         _fail(host, where, f"must be 'auto' or a number of worker processes (0 = threaded mode), got {value!r}")
     return int(value)
+
+
+def _owned_options(host: str, where: str, options: t.Any) -> None:
+    """Refuse options the role computes (OWNED_OPTIONS), naming the variable to use instead."""
+    if options is None:
+        return
+    if not isinstance(options, dict):
+        _fail(host, where, f"must be a mapping of odoo.conf option to value, got {type(options).__name__}")
+    owned = [key for key in options if key in OWNED_OPTIONS]
+    if owned:
+        key = owned[0]
+        others = f" (also {', '.join(map(repr, owned[1:]))})" if owned[1:] else ""
+        _fail(host, f"{where} {key!r}",
+              f"is computed by the role from sizing and routing{others}; set {OWNED_OPTIONS[key]} instead")
 
 
 def normalize_instance(raw: t.Any, host: str) -> dict[str, t.Any]:
@@ -132,12 +176,15 @@ def normalize_instance(raw: t.Any, host: str) -> dict[str, t.Any]:
     if inst["http_port"] == inst["gevent_port"]:
         _fail(host, f"{where} gevent_port", "must differ from http_port")
     inst["workers"] = _workers(host, f"{where} workers", inst["workers"])
+    _owned_options(host, f"{where} options", inst.get("options"))
     # odoo_workers never sizes 'auto' to 0: only an explicit 0 means threaded mode.
     inst["prefork"] = inst["workers"] != 0
     return inst
 
 
-def odoo_instances(instances: t.Any, host: str = "this host") -> list[dict[str, t.Any]]:
+def odoo_instances(instances: t.Any, host: str = "this host", options: t.Any = None) -> list[dict[str, t.Any]]:
+    # options: the host-wide odoo_options, checked against the same keys as each instance's options.
+    _owned_options(host, "odoo_options", options)
     if instances is None:
         return []
     if not isinstance(instances, list):

@@ -36,6 +36,8 @@ from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.datatag import native_type_name
+from ansible_collections.odoo_cloud.platform.plugins.filter.odoo_instances import odoo_instances
+from ansible_collections.odoo_cloud.platform.plugins.plugin_utils import _sizing
 from ansible_collections.odoo_cloud.platform.plugins.plugin_utils._numbers import at_least as _at_least
 from ansible_collections.odoo_cloud.platform.plugins.plugin_utils._numbers import whole_number as _whole_number
 
@@ -65,8 +67,11 @@ DB_MAXCONN_PREFORK = 8
 DB_MAXCONN_THREADED = 64  # Odoo's default
 MIN_DB_MAXCONN = 2
 DEFAULT_RESERVE_MB = 1024
-# PostgreSQL's superuser_reserved_connections (3) + administration, monitoring and backups (10), as in pg_tune
-DEFAULT_RESERVED_CONNECTIONS = 3 + 10
+# PostgreSQL's superuser_reserved_connections (3) + administration, monitoring and backups (10): the one
+# constant of plugin_utils/_sizing.py, which pg_tune uses too.
+DEFAULT_RESERVED_CONNECTIONS = _sizing.RESERVED_CONNECTIONS
+# The odoo role's defaults, for Odoo hosts read from hostvars (role defaults are not host variables).
+DEFAULT_CLUSTER_GROUP = "postgresql"
 
 OPTION_NAMES = (
     "workers",
@@ -332,12 +337,97 @@ def odoo_workers(
     }
 
 
-def odoo_connections(sizings: t.Any, max_connections: t.Any = None, reserved: t.Any = DEFAULT_RESERVED_CONNECTIONS) -> int:
+def instance_sizings(
+    facts: t.Any, instances: t.Any, host: str = "this host", reserve_mb: t.Any = DEFAULT_RESERVE_MB
+) -> list[dict[str, t.Any]]:
+    """Size every instance of one Odoo host as the odoo role does (roles/odoo/tasks/validate.yml).
+
+    instances is the host's odoo_instances (normalised here with the odoo_instances filter); each result
+    is odoo_workers' with the name host/instance added.
+    """
+    normalised = odoo_instances(instances, host=host)
+    sizings = []
+    for inst in normalised:
+        overrides = dict(inst.get("sizing") or {})
+        if inst["workers"] != "auto":
+            overrides["workers"] = inst["workers"]
+        try:
+            sizing = odoo_workers(
+                facts,
+                instances=len(normalised),
+                concurrent_users=inst.get("concurrent_users"),
+                reserve_mb=reserve_mb,
+                overrides=overrides,
+            )
+        except AnsibleFilterError as error:
+            raise AnsibleFilterError(f"instance {host}/{inst['name']}: {error.message}") from None
+        sizings.append({**sizing, "name": f"{host}/{inst['name']}"})
+    return sizings
+
+
+def _hosts_sizings(hosts: t.Any, hostvars: t.Any, cluster_group: t.Any) -> list[dict[str, t.Any]]:
+    """The sizings of every instance of these Odoo hosts (read from hostvars) that use cluster_group."""
+    if isinstance(hosts, (str, bytes, Mapping)) or not isinstance(hosts, (list, tuple)):
+        raise AnsibleFilterError(
+            f"odoo_connections with hostvars expects a list of Odoo host names, got {native_type_name(hosts)};"
+            " for example groups['odoo']"
+        )
+    if not isinstance(hostvars, Mapping):
+        raise AnsibleFilterError(f"odoo_connections hostvars must be Ansible's hostvars, got {native_type_name(hostvars)}")
+    if cluster_group is not None and (not isinstance(cluster_group, str) or not cluster_group):
+        raise AnsibleFilterError("odoo_connections cluster_group must be the PostgreSQL cluster's inventory group name")
+    sizings: list[dict[str, t.Any]] = []
+    for name in hosts:
+        host = str(name)
+        if host not in hostvars:
+            raise AnsibleFilterError(f"odoo_connections: {host} is not a host of the inventory (not in hostvars)")
+        hvars = hostvars[host]
+        if cluster_group is not None and hvars.get("odoo_postgresql_group", DEFAULT_CLUSTER_GROUP) != cluster_group:
+            continue
+        instances = hvars.get("odoo_instances") or []
+        if not instances:
+            continue
+        facts = hvars.get("ansible_facts") or {}
+        missing = [fact for fact in ("processor_vcpus", "memtotal_mb") if facts.get(fact) is None]
+        if missing:
+            raise AnsibleFilterError(
+                f"the Odoo host {host} has no {' and no '.join(missing)} fact: the PostgreSQL connection budget"
+                " follows from each Odoo host's sizing (its CPUs and RAM). Run playbooks/site.yml (its validate play"
+                " gathers the facts of every host), or gather the Odoo hosts' facts earlier in the same run"
+                " (ansible.builtin.setup with gather_subset [min, hardware] on the Odoo group)"
+            )
+        sizings.extend(
+            {**sizing, "connection_limit_extra": hvars.get("odoo_db_connection_limit_extra", _sizing.CONNECTION_LIMIT_EXTRA)}
+            for sizing in instance_sizings(
+                {"cpus": facts["processor_vcpus"], "memory_mb": facts["memtotal_mb"]},
+                instances,
+                host=host,
+                reserve_mb=hvars.get("odoo_reserve_mb", DEFAULT_RESERVE_MB),
+            )
+        )
+    return sizings
+
+
+def odoo_connections(
+    sizings: t.Any,
+    max_connections: t.Any = None,
+    reserved: t.Any = DEFAULT_RESERVED_CONNECTIONS,
+    extra: t.Any = _sizing.CONNECTION_LIMIT_EXTRA,
+    hostvars: t.Any = None,
+    cluster_group: t.Any = None,
+) -> int:
+    if hostvars is not None:
+        sizings = _hosts_sizings(sizings, hostvars, cluster_group)
+    elif cluster_group is not None:
+        raise AnsibleFilterError("odoo_connections cluster_group needs hostvars (it selects Odoo hosts by their variables)")
     if isinstance(sizings, (str, bytes, Mapping)) or not isinstance(sizings, (list, tuple)):
         raise AnsibleFilterError(
             f"odoo_connections expects a list of odoo_workers results, got {native_type_name(sizings)};"
             " wrap a single result in a list"
         )
+    default_extra = _at_least(
+        extra, 0, "extra", "give the connections an instance's role may open above its pools (odoo_db_connection_limit_extra)"
+    )
     shares: list[tuple[str, int, str]] = []
     for index, sizing in enumerate(sizings, start=1):
         if not isinstance(sizing, Mapping) or sizing.get("max_db_connections") is None:
@@ -355,11 +445,19 @@ def odoo_connections(sizings: t.Any, max_connections: t.Any = None, reserved: t.
         count = _at_least(
             sizing["max_db_connections"], 0, f"{label} max_db_connections", "pass the result of the odoo_workers filter"
         )
+        own_extra = default_extra
+        if sizing.get("connection_limit_extra") is not None:
+            own_extra = _at_least(
+                sizing["connection_limit_extra"], 0, f"{label} connection_limit_extra",
+                "give the connections the instance's role may open above its pools",
+            )
         detail = ""
         options = sizing.get("options")
         if isinstance(options, Mapping) and sizing.get("processes") is not None and options.get("db_maxconn") is not None:
-            detail = f" ({sizing['processes']} processes, db_maxconn {options['db_maxconn']})"
-        shares.append((label, count, detail))
+            detail = f" ({sizing['processes']} processes, db_maxconn {options['db_maxconn']}, + {own_extra})"
+        elif own_extra:
+            detail = f" ({count} + {own_extra})"
+        shares.append((label, _sizing.instance_pool(count, own_extra), detail))
     total = sum(count for _label, count, _detail in shares)
     if max_connections is None:
         return total
@@ -377,7 +475,7 @@ def odoo_connections(sizings: t.Any, max_connections: t.Any = None, reserved: t.
         raise AnsibleFilterError(
             f"the Odoo instances can open up to {total} PostgreSQL connections, more than max_connections {limit} -"
             f" reserved {spare} = {limit - spare}: {listed}; lower db_maxconn or workers in the odoo_workers"
-            f" overrides, or raise PostgreSQL's max_connections to at least {total + spare}"
+            f" overrides, or raise PostgreSQL's max_connections to at least {_sizing.needed_connections([total], spare)}"
         )
     return total
 

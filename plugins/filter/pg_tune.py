@@ -70,38 +70,33 @@ options:
     description:
       - The PostgreSQL C(max_connections), from 4 to 5000. Above 5000, put a connection pooler
         such as PgBouncer in front of PostgreSQL and size this for the pool.
-      - When not set, it is computed from the Odoo options as
-        C(odoo_instances x [odoo_workers + odoo_max_cron_threads + 1] x odoo_db_maxconn_per_worker + 13),
-        rounded up to a multiple of 10. The V(+ 1) is Odoo's gevent process, which serves the websocket
-        and longpolling requests. The V(13) is the 3 C(superuser_reserved_connections) plus 10 for
-        administration, monitoring and backups.
-      - When not set and O(odoo_workers=0) (Odoo's threaded mode, or nothing known about Odoo), it is
+      - When not set, it is computed from O(odoo_connections), the peak pools of the Odoo instances that use
+        this server, as C(odoo_connections + 13) rounded up to a multiple of 10. The V(13) is the 3
+        C(superuser_reserved_connections) plus 10 for administration, monitoring and backups, the one reserve
+        the P(odoo_cloud.platform.odoo_connections#filter) check keeps too (C(plugins/plugin_utils/_sizing.py)).
+      - When not set and O(odoo_connections) is not given or V(0) (no Odoo instance uses the server), it is
         V(100), the PostgreSQL default.
-      - The same value can also be given as C(max_connections) in O(overrides); either way it is the one
-        RV(_value.work_mem) is computed for.
+      - When set (here or as C(max_connections) in O(overrides)) with O(odoo_connections) above V(0), it must
+        be at least C(odoo_connections + 13); otherwise the filter fails, naming O(max_connections_name) and
+        the figure needed.
+      - Either way it is the value RV(_value.work_mem) is computed for.
     type: int
-  odoo_instances:
-    description: Number of Odoo servers (containers, VMs) using this PostgreSQL server.
-    type: int
-    default: 1
-  odoo_workers:
+  odoo_connections:
     description:
-      - The Odoo C(workers) setting of each instance. V(0) means threaded mode or unknown, and gives
-        O(max_connections=100).
-      - Ignored when O(max_connections) is set.
+      - The peak PostgreSQL connections of the Odoo instances that use this server, the sum of their pools
+        as the P(odoo_cloud.platform.odoo_connections#filter) filter returns it (each instance's
+        C(max_db_connections) from P(odoo_cloud.platform.odoo_workers#filter) plus its role's connection
+        limit extra).
+      - The options C(odoo_instances), C(odoo_workers), C(odoo_max_cron_threads) and
+        C(odoo_db_maxconn_per_worker) (a worker count set by hand, 2 connections per process) were removed;
+        passing one fails, saying to pass this instead.
     type: int
-    default: 0
-  odoo_max_cron_threads:
-    description: The Odoo C(max_cron_threads) setting of each instance; ignored when O(max_connections) is set.
-    type: int
-    default: 2
-  odoo_db_maxconn_per_worker:
+  max_connections_name:
     description:
-      - Connections one Odoo process holds in practice. Odoo's C(db_maxconn) (default 64) is only the
-        upper bound of each process's pool; a worker uses one or two.
-      - Ignored when O(max_connections) is set.
-    type: int
-    default: 2
+      - What error messages call O(max_connections), for example the inventory variable that sets it
+        (the postgresql role passes V(postgresql_max_connections)).
+    type: str
+    default: max_connections
   pg_share:
     description:
       - Fraction of the host's RAM given to PostgreSQL, above 0 and at most 1; for example V(0.5) when
@@ -146,6 +141,8 @@ seealso:
   - name: PGTune
     description: The calculator whose conventions these rules follow.
     link: https://pgtune.leopard.in.ua/
+  - plugin: odoo_cloud.platform.odoo_connections
+    plugin_type: filter
   - name: Odoo deployment guide
     description: Worker count, max_cron_threads and db_maxconn.
     link: https://www.odoo.com/documentation/17.0/administration/on_premise/deploy.html
@@ -157,11 +154,13 @@ EXAMPLES = r"""
     postgresql_settings: "{{ ansible_facts | odoo_cloud.platform.pg_tune }}"
   # 4 vCPUs, 16 GiB: shared_buffers 4GB, effective_cache_size 12GB, work_mem 40MB, max_connections 100 ...
 
-- name: Size max_connections for two Odoo servers with 8 workers each, on a host shared with Odoo
+- name: Size max_connections for the Odoo instances of the odoo group, on a host shared with Odoo
   ansible.builtin.set_fact:
     postgresql_settings: >-
-      {{ ansible_facts | odoo_cloud.platform.pg_tune(odoo_instances=2, odoo_workers=8, pg_share=0.5) }}
-  # max_connections: 2 x (8 + 2 + 1) x 2 + 13 = 57, rounded up to 60
+      {{ ansible_facts | odoo_cloud.platform.pg_tune(
+           odoo_connections=groups['odoo'] | odoo_cloud.platform.odoo_connections(hostvars=hostvars),
+           pg_share=0.5) }}
+  # pools of 26 and 18 connections: 44 + 13 = 57, rounded up to 60
 
 - name: A reporting replica on spinning disks, with site-specific values on top
   ansible.builtin.set_fact:
@@ -188,7 +187,7 @@ _value:
   type: dict
   contains:
     max_connections:
-      description: O(max_connections), or the value computed from the Odoo options (see there).
+      description: O(max_connections), or the value computed from O(odoo_connections) (see there).
       type: str
       sample: "100"
     shared_buffers:
@@ -303,6 +302,7 @@ from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.datatag import native_type_name
+from ansible_collections.odoo_cloud.platform.plugins.plugin_utils import _sizing
 from ansible_collections.odoo_cloud.platform.plugins.plugin_utils._numbers import at_least as _at_least
 from ansible_collections.odoo_cloud.platform.plugins.plugin_utils._numbers import whole_number as _whole_number
 
@@ -331,11 +331,13 @@ SHARED_BUFFERS_CAP_MB = 8192
 MAINTENANCE_WORK_MEM_CAP_MB = 2048
 WORK_MEM_FLOOR_MB = 4
 MIN_PG_RAM_MB = 256
-DEFAULT_MAX_CONNECTIONS = 100
+DEFAULT_MAX_CONNECTIONS = _sizing.DEFAULT_MAX_CONNECTIONS
 MIN_MAX_CONNECTIONS = 4  # must exceed superuser_reserved_connections (3)
 MAX_MAX_CONNECTIONS = 5000
-# superuser_reserved_connections (3) + administration, monitoring and backups (10)
-RESERVED_CONNECTIONS = 3 + 10
+# superuser_reserved_connections (3) + administration, monitoring and backups (10): plugin_utils/_sizing.py
+RESERVED_CONNECTIONS = _sizing.RESERVED_CONNECTIONS
+# Options removed with issue 9 (the connection budget from a worker count set by hand): refused by name.
+REMOVED_OPTIONS = ("odoo_instances", "odoo_workers", "odoo_max_cron_threads", "odoo_db_maxconn_per_worker")
 
 SETTING_NAME = re.compile(r"^[a-z_][a-z0-9_.]*$")
 MEMORY_SIZE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(B|kB|MB|GB|TB)?\s*$")
@@ -377,10 +379,9 @@ def _vcpus(facts: Mapping) -> int:
     return vcpus
 
 
-def odoo_max_connections(instances: int, workers: int, cron_threads: int, conn_per_process: int) -> int:
-    """max_connections for Odoo servers in multi-process mode, rounded up to a multiple of 10."""
-    needed = instances * (workers + cron_threads + 1) * conn_per_process + RESERVED_CONNECTIONS
-    return math.ceil(needed / 10) * 10
+def odoo_max_connections(pools: t.Any) -> int:
+    """max_connections for these Odoo pools: _sizing's formula (sum + reserve, rounded up to a multiple of 10)."""
+    return _sizing.max_connections_for([pools] if isinstance(pools, int) else pools)
 
 
 def _override_value(name: str, value: t.Any) -> str:
@@ -417,41 +418,34 @@ def _overrides(overrides: t.Any) -> tuple[dict[str, t.Any], dict[str, str]]:
 
 
 def _max_connections(
-    max_connections: t.Any,
-    overrides: dict[str, t.Any],
-    odoo_instances: t.Any,
-    odoo_workers: t.Any,
-    odoo_max_cron_threads: t.Any,
-    odoo_db_maxconn_per_worker: t.Any,
+    max_connections: t.Any, overrides: dict[str, t.Any], odoo_connections: t.Any, name: str
 ) -> int:
-    fix = "give a number such as 200, or leave max_connections unset to size it from the Odoo options"
-    # The Odoo options are checked even when max_connections makes them unused, so a typo never hides.
-    instances = _at_least(odoo_instances, 1, "odoo_instances", "give the number of Odoo servers using this database server")
-    workers = _at_least(odoo_workers, 0, "odoo_workers", "give Odoo's 'workers' setting, or 0 for threaded mode")
-    cron_threads = _at_least(odoo_max_cron_threads, 0, "odoo_max_cron_threads", "give Odoo's 'max_cron_threads' setting")
-    per_process = _at_least(
-        odoo_db_maxconn_per_worker, 1, "odoo_db_maxconn_per_worker", "give the connections one Odoo process uses, usually 2"
-    )
+    fix = f"give a number such as 200, or leave {name} unset to size it from the Odoo instances"
+    pools = None
+    if odoo_connections is not None:
+        pools = _at_least(
+            odoo_connections, 0, "odoo_connections",
+            "give the peak connections of the Odoo instances using this server (the odoo_connections filter)",
+        )
     if max_connections is not None:
-        number = _whole_number(max_connections, "max_connections", fix)
+        number = _whole_number(max_connections, name, fix)
         if "max_connections" in overrides:
             other = _whole_number(overrides["max_connections"], "overrides.max_connections", fix)
             if other != number:
                 raise AnsibleFilterError(
-                    f"max_connections is given both as the max_connections option ({number}) and in overrides ({other});"
-                    " keep only one"
+                    f"max_connections is given both as {name} ({number}) and in overrides ({other}); keep only one"
                 )
-        field = "max_connections"
+        field = name
     elif "max_connections" in overrides:
         number = _whole_number(overrides["max_connections"], "overrides.max_connections", fix)
         field = "overrides.max_connections"
-    elif workers == 0:
-        return DEFAULT_MAX_CONNECTIONS
+    elif not pools:
+        return _sizing.DEFAULT_MAX_CONNECTIONS
     else:
-        number = odoo_max_connections(instances, workers, cron_threads, per_process)
+        number = odoo_max_connections(pools)
         field = (
-            f"max_connections computed from the Odoo options ({instances} x ({workers} + {cron_threads} + 1)"
-            f" x {per_process} + {RESERVED_CONNECTIONS}, rounded up)"
+            f"max_connections computed from the Odoo instances ({pools} + {_sizing.RESERVED_CONNECTIONS} reserved,"
+            f" rounded up to a multiple of {_sizing.MAX_CONNECTIONS_STEP})"
         )
     if number < MIN_MAX_CONNECTIONS:
         raise AnsibleFilterError(
@@ -461,6 +455,15 @@ def _max_connections(
         raise AnsibleFilterError(
             f"{field} is {number}, above {MAX_MAX_CONNECTIONS}: put a connection pooler such as PgBouncer in front of"
             " PostgreSQL (and Odoo) and size max_connections for the pool instead"
+        )
+    pinned = not field.startswith("max_connections computed")
+    if pools and pinned and number < _sizing.needed_connections([pools]):
+        needed = _sizing.needed_connections([pools])
+        raise AnsibleFilterError(
+            f"{field} is {number}, too small for the Odoo instances using this server: their pools hold up to"
+            f" {pools} connections (each instance's max_db_connections + its connection limit extra) and"
+            f" {_sizing.RESERVED_CONNECTIONS} are reserved (superusers, administration, monitoring, backups), so"
+            f" {needed} are needed; raise {field} to at least {needed}, or leave it unset to compute it"
         )
     return number
 
@@ -489,13 +492,23 @@ def pg_tune(
     profile: str = "erp",
     storage: str = "ssd",
     max_connections: t.Any = None,
-    odoo_instances: t.Any = 1,
-    odoo_workers: t.Any = 0,
-    odoo_max_cron_threads: t.Any = 2,
-    odoo_db_maxconn_per_worker: t.Any = 2,
+    odoo_connections: t.Any = None,
     pg_share: t.Any = 1.0,
     overrides: t.Any = None,
+    max_connections_name: t.Any = "max_connections",
+    **removed: t.Any,
 ) -> dict[str, str]:
+    if removed:
+        unknown = sorted(set(removed) - set(REMOVED_OPTIONS))
+        if unknown:
+            raise AnsibleFilterError(f"pg_tune has no option {', '.join(unknown)}")
+        raise AnsibleFilterError(
+            f"pg_tune no longer takes {', '.join(sorted(removed))}: the connection budget follows from the Odoo"
+            " instances' pools; pass odoo_connections=(sizings | odoo_cloud.platform.odoo_connections), the sum of"
+            " their peak connections, or max_connections"
+        )
+    if not isinstance(max_connections_name, str) or not max_connections_name:
+        raise AnsibleFilterError("max_connections_name must be a non-empty string, such as postgresql_max_connections")
     if not isinstance(host_facts, Mapping):
         raise AnsibleFilterError(
             f"pg_tune expects the host's facts as a dict, got {native_type_name(host_facts)}; {INPUT_HINT}"
@@ -515,9 +528,7 @@ def pg_tune(
     pg_ram_mb = _pg_ram_mb(memtotal_mb, pg_share)
 
     given, written = _overrides(overrides)
-    connections = _max_connections(
-        max_connections, given, odoo_instances, odoo_workers, odoo_max_cron_threads, odoo_db_maxconn_per_worker
-    )
+    connections = _max_connections(max_connections, given, odoo_connections, max_connections_name)
 
     shared_buffers_mb = min(pg_ram_mb // 4, SHARED_BUFFERS_CAP_MB)
     # What work_mem and wal_buffers are computed from: the override when there is one.

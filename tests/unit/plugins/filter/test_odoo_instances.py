@@ -1,13 +1,17 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.odoo_cloud.platform.plugins.filter.odoo_instances import (
+    OWNED_OPTIONS,
     FilterModule,
     odoo_instances,
     odoo_routes,
 )
+from ansible_collections.odoo_cloud.platform.plugins.filter.odoo_workers import OVERRIDE_NAMES
 
 
 def inst(**overrides):
@@ -31,6 +35,82 @@ def test_input_not_mutated_and_extra_keys_kept():
     result = odoo_instances(raw)
     assert "databases" not in raw[0]
     assert result[0]["options"] == {"log_level": "warn"}
+
+
+# Options that sizing and routing own: refused in an instance's options and in the host's odoo_options.
+OWNED = {
+    "workers": "the instance's workers",
+    "max_cron_threads": "the instance's sizing.max_cron_threads",
+    "limit_memory_soft": "the instance's sizing.limit_memory_soft",
+    "limit_memory_hard": "the instance's sizing.limit_memory_hard",
+    "limit_time_cpu": "the instance's sizing.limit_time_cpu",
+    "limit_time_real": "the instance's sizing.limit_time_real",
+    "limit_time_real_cron": "the instance's sizing.limit_time_real_cron",
+    "limit_request": "the instance's sizing.limit_request",
+    "db_maxconn": "the instance's sizing.db_maxconn",
+    "db_maxconn_gevent": "the instance's sizing.db_maxconn_gevent",
+    "http_port": "the instance's http_port",
+    "xmlrpc_port": "the instance's http_port",
+    "gevent_port": "the instance's gevent_port",
+    "longpolling_port": "the instance's gevent_port",
+    "proxy_mode": "nothing (always on: Traefik is in front of every instance)",
+    "list_db": "the instance's list_db",
+    "db_name": "the instance's databases",
+    "dbfilter": "the instance's dbfilter",
+    "db_user": "the instance's db_user (or odoo_db_user)",
+    "db_password": "odoo_db_passwords (or odoo_db_password)",
+    "db_host": "odoo_db_hosts (or odoo_postgresql_group)",
+    "db_port": "odoo_db_port",
+    "admin_passwd": "odoo_admin_password",
+}
+
+
+def test_owned_options_list():
+    assert OWNED_OPTIONS == OWNED
+    # Every option odoo_workers sizes is owned (roles/odoo/vars/main.yml merges its options into odoo.conf).
+    assert set(OVERRIDE_NAMES) <= set(OWNED_OPTIONS)
+
+
+@pytest.mark.parametrize(("key", "instead"), sorted(OWNED.items()))
+def test_instance_options_cannot_override_sizing_or_routing(key, instead):
+    message = (
+        rf"^odoo_instances on app1: instance 'prod' options '{key}': is computed by the role from sizing and routing;"
+        rf" set {re.escape(instead)} instead$"
+    )
+    with pytest.raises(AnsibleFilterError, match=message):
+        odoo_instances([inst(options={"log_level": "warn", key: 1})], host="app1")
+
+
+@pytest.mark.parametrize(("key", "instead"), sorted(OWNED.items()))
+def test_host_options_cannot_override_sizing_or_routing(key, instead):
+    message = (
+        rf"^odoo_instances on app1: odoo_options '{key}': is computed by the role from sizing and routing;"
+        rf" set {re.escape(instead)} instead$"
+    )
+    with pytest.raises(AnsibleFilterError, match=message):
+        odoo_instances([inst()], host="app1", options={key: 1})
+    with pytest.raises(AnsibleFilterError, match=message):
+        odoo_instances([], host="app1", options={key: 1})  # checked on a host without instances too
+
+
+def test_owned_options_all_named():
+    with pytest.raises(AnsibleFilterError, match=r"'workers': is computed .* \(also 'gevent_port', 'list_db'\); set the instance's workers"):
+        odoo_instances([inst(options={"workers": 4, "gevent_port": 9000, "list_db": True, "log_level": "info"})])
+
+
+def test_other_options_pass():
+    options = {"log_level": "debug", "data_dir": "/var/lib/odoo", "db_sslmode": "verify-full", "without_demo": "all"}
+    assert odoo_instances([inst(options=options)], host="app1", options=options)[0]["options"] == options
+    assert odoo_instances([inst(options=None)])[0]["options"] is None
+    assert odoo_instances(None, options={}) == []
+
+
+@pytest.mark.parametrize("options", [["workers"], "workers=4", 4])
+def test_options_must_be_a_mapping(options):
+    with pytest.raises(AnsibleFilterError, match=r"instance 'prod' options: must be a mapping of odoo.conf option to value"):
+        odoo_instances([inst(options=options)])
+    with pytest.raises(AnsibleFilterError, match=r"on this host: odoo_options: must be a mapping of odoo.conf option"):
+        odoo_instances([], options=options)
 
 
 def test_name_with_dash_gives_underscore_database():

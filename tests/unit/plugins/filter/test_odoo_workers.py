@@ -13,10 +13,12 @@ from ansible_collections.odoo_cloud.platform.plugins.filter.odoo_workers import 
     OPTION_NAMES,
     FilterModule,
     cpu_rule,
+    instance_sizings,
     odoo_connections,
     odoo_workers,
 )
 from ansible_collections.odoo_cloud.platform.plugins.filter.pg_tune import pg_tune
+from ansible_collections.odoo_cloud.platform.plugins.plugin_utils import _sizing
 
 MIB = 1024 * 1024
 GIB_MB = 1024
@@ -568,40 +570,177 @@ STAGING = {**odoo_workers(MEDIUM, instances=2), "name": "lab-app1/staging"}  # 5
 
 
 def test_connections_sum():
-    assert odoo_connections([PROD, STAGING]) == 120
-    assert odoo_connections([PROD, STAGING], max_connections=133) == 120  # 133 - 13 reserved = 120: fits exactly
-    assert odoo_connections([PROD], max_connections="100") == 80  # pg_tune returns strings
-    assert odoo_connections([PROD, STAGING], max_connections=130, reserved=10) == 120
-    assert odoo_connections((odoo_workers(SMALL),), max_connections=100) == 48
+    # Each instance's pool is max_db_connections + the connection limit extra (2): its role's CONNECTION LIMIT.
+    assert odoo_connections([PROD, STAGING]) == 124
+    assert odoo_connections([PROD, STAGING], max_connections=137) == 124  # 137 - 13 reserved = 124: fits exactly
+    assert odoo_connections([PROD], max_connections="100") == 82  # pg_tune returns strings
+    assert odoo_connections([PROD, STAGING], max_connections=134, reserved=10) == 124
+    assert odoo_connections((odoo_workers(SMALL),), max_connections=100) == 50
     assert odoo_connections([]) == 0
-    assert odoo_connections([{"max_db_connections": "7"}], max_connections=20) == 7
+    assert odoo_connections([{"max_db_connections": "7"}], max_connections=22) == 9
+    assert odoo_connections([PROD, STAGING], extra=0) == 120
+    assert odoo_connections([PROD, STAGING], extra="5") == 130
+    # An entry's own connection_limit_extra (its host's odoo_db_connection_limit_extra) wins.
+    assert odoo_connections([{**PROD, "connection_limit_extra": 0}, STAGING]) == 122
+    assert odoo_connections([{**PROD, "connection_limit_extra": "4"}, STAGING], extra=0) == 124
 
 
 def test_connections_threaded_instance():
-    assert odoo_connections([odoo_workers(MEDIUM, overrides={"workers": 0})], max_connections=100) == 64
+    assert odoo_connections([odoo_workers(MEDIUM, overrides={"workers": 0})], max_connections=100) == 66
 
 
 def test_connections_size_pg_tune():
     sizings = [PROD, STAGING]
-    settings = pg_tune({"memtotal_mb": 16384, "processor_vcpus": 4}, max_connections=odoo_connections(sizings) + 13)
-    assert settings["max_connections"] == "133"
-    assert odoo_connections(sizings, max_connections=settings["max_connections"]) == 120
+    settings = pg_tune({"memtotal_mb": 16384, "processor_vcpus": 4}, odoo_connections=odoo_connections(sizings))
+    assert settings["max_connections"] == "140"  # 124 + 13 = 137, rounded up
+    assert odoo_connections(sizings, max_connections=settings["max_connections"]) == 124
+    # The check and the computation are one formula: max_connections 137 fits, 136 fails both.
+    assert odoo_connections(sizings, max_connections=_sizing.needed_connections([124])) == 124
+    with pytest.raises(AnsibleFilterError, match=r"raise PostgreSQL's max_connections to at least 137$"):
+        odoo_connections(sizings, max_connections=136)
+    with pytest.raises(AnsibleFilterError, match=r"so 137 are needed"):
+        pg_tune({"memtotal_mb": 16384, "processor_vcpus": 4}, max_connections=136, odoo_connections=124)
+
+
+def test_one_auto_sized_instance_on_two_vcpus_fits_the_computed_max_connections():
+    # The issue's case: 48 connections of pools on 2 vCPUs used to meet a max_connections of 30.
+    pools = odoo_connections([odoo_workers(SMALL)])
+    assert pools == 50
+    assert pg_tune({"memtotal_mb": 8192, "processor_vcpus": 2}, odoo_connections=pools)["max_connections"] == "70"
 
 
 def test_connections_too_many():
     message = (
-        r"the Odoo instances can open up to 120 PostgreSQL connections, more than max_connections 100 - reserved 13 = 87:"
-        r" lab-app1/prod 80 \(10 processes, db_maxconn 8\), lab-app1/staging 40 \(5 processes, db_maxconn 8\);"
-        r" lower db_maxconn or workers in the odoo_workers overrides, or raise PostgreSQL's max_connections to at least 133"
+        r"the Odoo instances can open up to 124 PostgreSQL connections, more than max_connections 100 - reserved 13 = 87:"
+        r" lab-app1/prod 82 \(10 processes, db_maxconn 8, \+ 2\), lab-app1/staging 42 \(5 processes, db_maxconn 8, \+ 2\);"
+        r" lower db_maxconn or workers in the odoo_workers overrides, or raise PostgreSQL's max_connections to at least 137"
     )
     with pytest.raises(AnsibleFilterError, match=message):
         odoo_connections([PROD, STAGING], max_connections=100)
 
 
 def test_connections_too_many_without_names():
-    with pytest.raises(AnsibleFilterError, match=r"- reserved 13 = 4: entry 1 5, entry 2 5; lower db_maxconn") as error:
-        odoo_connections([{"max_db_connections": 5}, {"max_db_connections": 5}], max_connections=17)
+    with pytest.raises(AnsibleFilterError, match=r"- reserved 13 = 4: entry 1 7 \(5 \+ 2\), entry 2 5; lower db_maxconn") as error:
+        odoo_connections([{"max_db_connections": 5}, {"max_db_connections": 5, "connection_limit_extra": 0}], max_connections=17)
     assert "max_connections" in str(error.value)
+
+
+# odoo_connections from the Odoo hosts' variables (what the postgresql role computes max_connections from)
+
+LAB_INSTANCES = [
+    {"name": "prod", "domain": "erp.odoo-lab.test"},
+    {"name": "staging", "domain": "staging.odoo-lab.test", "http_port": 8169, "gevent_port": 8172, "workers": 0,
+     "sizing": {"db_maxconn": 16}},
+]
+LAB_FACTS = {"processor_vcpus": 2, "memtotal_mb": 24105}
+
+
+def odoo_host(instances, facts=None, **hostvars):
+    return {"odoo_instances": instances, "ansible_facts": dict(LAB_FACTS if facts is None else facts), **hostvars}
+
+
+def test_instance_sizings_as_the_odoo_role_sizes():
+    sizings = instance_sizings({"cpus": 2, "memory_mb": 24105}, LAB_INSTANCES, host="lab-app1", reserve_mb=2048)
+    assert [s["name"] for s in sizings] == ["lab-app1/prod", "lab-app1/staging"]
+    # roles/odoo/tasks/validate.yml: instances = their count, overrides = sizing + workers unless auto
+    assert sizings[0] == {**odoo_workers({"cpus": 2, "memory_mb": 24105}, instances=2, reserve_mb=2048), "name": "lab-app1/prod"}
+    assert sizings[1] == {
+        **odoo_workers({"cpus": 2, "memory_mb": 24105}, instances=2, reserve_mb=2048, overrides={"db_maxconn": 16, "workers": 0}),
+        "name": "lab-app1/staging",
+    }
+    users = instance_sizings(MEDIUM, [{"name": "prod", "domain": "erp.example.com", "concurrent_users": 6}])
+    assert users[0]["options"]["workers"] == 2  # MIN_WORKERS_FOR_USERS
+    assert instance_sizings(MEDIUM, []) == []
+
+
+def test_instance_sizings_errors_name_the_instance():
+    with pytest.raises(AnsibleFilterError, match=r"^instance app1/prod: limit_memory_hard would be 238 MiB"):
+        instance_sizings({"cpus": 2, "memory_mb": 1500}, [{"name": "prod", "domain": "erp.example.com", "workers": 2}], host="app1")
+    with pytest.raises(AnsibleFilterError, match=r"odoo_instances on app1: instance 'prod' options 'workers'"):
+        instance_sizings(MEDIUM, [{"name": "prod", "domain": "erp.example.com", "options": {"workers": 9}}], host="app1")
+
+
+def test_connections_from_hostvars_the_lab():
+    hostvars = {"lab-app1": odoo_host(LAB_INSTANCES, odoo_reserve_mb=2048), "lab-edge1": {}}
+    # prod: 1 worker + 1 cron + gevent = 3 x 8 = 24 + 2; staging threaded: 16 + 2
+    assert odoo_connections(["lab-app1"], hostvars=hostvars, cluster_group="postgresql") == 44
+    assert odoo_connections(["lab-app1"], hostvars=hostvars) == 44  # every host, whatever its cluster
+    assert pg_tune(LAB_FACTS, pg_share=0.1, odoo_connections=44)["max_connections"] == "60"
+
+
+def test_connections_from_hostvars_select_the_cluster():
+    hostvars = {
+        "app1": odoo_host(LAB_INSTANCES),  # odoo_postgresql_group unset: the odoo role's default, postgresql
+        "app2": odoo_host([{"name": "erp", "domain": "erp.example.com"}], odoo_postgresql_group="pg_b"),
+        "app3": odoo_host([], odoo_postgresql_group="postgresql"),  # no instance: no facts needed
+        "app4": {"odoo_postgresql_group": "postgresql"},
+    }
+    hosts = ["app1", "app2", "app3", "app4"]
+    app1 = odoo_connections(instance_sizings({"cpus": 2, "memory_mb": 24105}, LAB_INSTANCES, host="app1"))
+    app2 = odoo_connections(instance_sizings({"cpus": 2, "memory_mb": 24105}, [{"name": "erp", "domain": "erp.example.com"}]))
+    assert odoo_connections(hosts, hostvars=hostvars, cluster_group="postgresql") == app1
+    assert odoo_connections(hosts, hostvars=hostvars, cluster_group="pg_b") == app2 == 50
+    assert odoo_connections(hosts, hostvars=hostvars, cluster_group="nowhere") == 0
+    assert odoo_connections([], hostvars=hostvars, cluster_group="postgresql") == 0
+
+
+def test_connections_from_hostvars_read_the_hosts_sizing_variables():
+    hostvars = {"app1": odoo_host(LAB_INSTANCES, odoo_db_connection_limit_extra=0, odoo_reserve_mb="2048")}
+    assert odoo_connections(["app1"], hostvars=hostvars) == 40
+    hostvars = {"app1": odoo_host(LAB_INSTANCES, odoo_db_connection_limit_extra="5")}
+    assert odoo_connections(["app1"], hostvars=hostvars) == 50
+    small = {"app1": odoo_host([{"name": "prod", "domain": "erp.example.com"}], facts={"processor_vcpus": 2, "memtotal_mb": 4096})}
+    assert odoo_connections(["app1"], hostvars=small) == 50  # 6 processes x 8 + 2
+    assert odoo_connections(["app1"], hostvars=small, max_connections=63) == 50
+    with pytest.raises(AnsibleFilterError, match=r"app1/prod 50 \(6 processes, db_maxconn 8, \+ 2\);.* at least 63$"):
+        odoo_connections(["app1"], hostvars=small, max_connections=62)
+
+
+@pytest.mark.parametrize(
+    ("facts", "missing"),
+    [
+        ({}, "processor_vcpus and no memtotal_mb"),
+        ({"memtotal_mb": 4096}, "processor_vcpus"),
+        ({"processor_vcpus": 2, "memtotal_mb": None}, "memtotal_mb"),
+    ],
+)
+def test_connections_from_hostvars_without_facts(facts, missing):
+    hostvars = {"app1": odoo_host(LAB_INSTANCES, facts=facts)}
+    message = (
+        rf"^the Odoo host app1 has no {missing} fact: the PostgreSQL connection budget follows from each Odoo host's"
+        r" sizing \(its CPUs and RAM\). Run playbooks/site.yml \(its validate play gathers the facts of every host\), or"
+        r" gather the Odoo hosts' facts earlier in the same run \(ansible.builtin.setup with gather_subset \[min,"
+        r" hardware\] on the Odoo group\)$"
+    )
+    with pytest.raises(AnsibleFilterError, match=message):
+        odoo_connections(["app1"], hostvars=hostvars, cluster_group="postgresql")
+
+
+def test_connections_from_hostvars_without_facts_elsewhere():
+    hostvars = {"app1": odoo_host(LAB_INSTANCES, facts={}, odoo_postgresql_group="other")}
+    assert odoo_connections(["app1"], hostvars=hostvars, cluster_group="postgresql") == 0
+
+
+@pytest.mark.parametrize(
+    ("hosts", "options", "message"),
+    [
+        ("app1", {"hostvars": {}}, r"odoo_connections with hostvars expects a list of Odoo host names, got str"),
+        ({"app1": 1}, {"hostvars": {}}, r"expects a list of Odoo host names, got dict"),
+        (["app1"], {"hostvars": []}, r"odoo_connections hostvars must be Ansible's hostvars, got list"),
+        (["app1"], {"hostvars": {}}, r"odoo_connections: app1 is not a host of the inventory \(not in hostvars\)"),
+        (["app1"], {"hostvars": {}, "cluster_group": ""}, r"cluster_group must be the PostgreSQL cluster's inventory group"),
+        ([PROD], {"cluster_group": "postgresql"}, r"odoo_connections cluster_group needs hostvars"),
+        (["app1"], {"hostvars": {"app1": odoo_host("prod")}}, r"odoo_instances on app1: odoo_instances: must be a list"),
+        (
+            ["app1"],
+            {"hostvars": {"app1": odoo_host(LAB_INSTANCES, odoo_db_connection_limit_extra=-1)}},
+            r"app1/prod connection_limit_extra must be at least 0, got -1",
+        ),
+    ],
+)
+def test_connections_from_hostvars_bad_input(hosts, options, message):
+    with pytest.raises(AnsibleFilterError, match=message):
+        odoo_connections(hosts, **options)
 
 
 @pytest.mark.parametrize(
@@ -620,6 +759,8 @@ def test_connections_too_many_without_names():
         ([PROD], {"max_connections": "lots"}, r"max_connections must be a whole number, got 'lots'"),
         ([PROD], {"max_connections": 100, "reserved": -1}, r"reserved must be at least 0, got -1; give the connections kept for superusers"),
         ([PROD], {"max_connections": 10, "reserved": 10}, r"reserved 10 leaves no connection for Odoo out of max_connections 10"),
+        ([PROD], {"extra": -1}, r"extra must be at least 0, got -1; give the connections an instance's role may open"),
+        ([{**PROD, "connection_limit_extra": "x"}], {}, r"lab-app1/prod connection_limit_extra must be a whole number"),
     ],
 )
 def test_connections_bad_input(sizings, options, message):

@@ -8,12 +8,14 @@ from ansible.errors import AnsibleFilterError
 from ansible.module_utils.datatag import deprecate_value
 from ansible.template import trust_as_template
 from ansible_collections.odoo_cloud.platform.plugins.filter.pg_tune import (
+    RESERVED_CONNECTIONS,
     FilterModule,
     format_mb,
     memory_size_mb,
     odoo_max_connections,
     pg_tune,
 )
+from ansible_collections.odoo_cloud.platform.plugins.plugin_utils import _sizing
 
 SMALL = {"memtotal_mb": 2048, "processor_vcpus": 2}
 MEDIUM = {"memtotal_mb": 16384, "processor_vcpus": 4}
@@ -259,7 +261,7 @@ def test_vcpus_from_sockets_and_cores(cpu_facts, vcpus):
 
 def test_inventory_strings_are_numbers():
     facts = {"memtotal_mb": "16384", "processor_vcpus": " 4 "}
-    assert pg_tune(facts, max_connections="100", pg_share="1", odoo_workers="0") == MEDIUM_ERP
+    assert pg_tune(facts, max_connections="100", pg_share="1", odoo_connections="0") == MEDIUM_ERP
 
 
 def test_integral_floats_are_numbers():
@@ -302,15 +304,19 @@ def test_is_pure():
     ("options", "expected"),
     [
         ({}, "100"),
-        ({"odoo_workers": 0, "odoo_instances": 3}, "100"),  # threaded mode: PostgreSQL's default
-        ({"odoo_workers": 1}, "30"),  # (1 + 2 + 1) x 2 + 13 = 21
-        ({"odoo_workers": 4}, "30"),  # (4 + 2 + 1) x 2 + 13 = 27
-        ({"odoo_workers": 8, "odoo_instances": 2}, "60"),  # 2 x 11 x 2 + 13 = 57
-        ({"odoo_workers": 4, "odoo_db_maxconn_per_worker": 1}, "20"),  # 7 + 13 = 20 exactly
-        ({"odoo_workers": 16, "odoo_max_cron_threads": 4, "odoo_instances": 4}, "190"),  # 4 x 21 x 2 + 13 = 181
-        ({"odoo_workers": "8", "odoo_instances": "2", "odoo_max_cron_threads": "2", "odoo_db_maxconn_per_worker": "2"}, "60"),
-        ({"max_connections": 250, "odoo_workers": 8}, "250"),  # explicit wins over the Odoo sizing
+        ({"odoo_connections": 0}, "100"),  # no Odoo instance uses the server: PostgreSQL's default
+        ({"odoo_connections": 1}, "20"),  # 1 + 13 = 14
+        ({"odoo_connections": 7}, "20"),  # 7 + 13 = 20 exactly
+        ({"odoo_connections": 8}, "30"),  # 21
+        ({"odoo_connections": 44}, "60"),  # the lab: 44 + 13 = 57
+        ({"odoo_connections": 50}, "70"),  # one auto-sized instance on 2 vCPUs, 48 + 2: 63
+        ({"odoo_connections": "76"}, "90"),  # the example inventory on 4 vCPUs: 89
+        ({"odoo_connections": 4987}, "5000"),
+        ({"max_connections": 250, "odoo_connections": 100}, "250"),  # pinned, and 113 fit
+        ({"max_connections": 113, "odoo_connections": 100}, "113"),  # exactly
+        ({"overrides": {"max_connections": 200}, "odoo_connections": 100}, "200"),
         ({"max_connections": 4}, "4"),
+        ({"max_connections": 4, "odoo_connections": 0}, "4"),  # no Odoo pool to hold
         ({"max_connections": 5000}, "5000"),
     ],
 )
@@ -319,13 +325,55 @@ def test_max_connections(options, expected):
 
 
 def test_odoo_max_connections_formula():
-    assert odoo_max_connections(instances=2, workers=8, cron_threads=2, conn_per_process=2) == 60
-    assert odoo_max_connections(instances=1, workers=4, cron_threads=2, conn_per_process=1) == 20
+    assert odoo_max_connections(44) == 60
+    assert odoo_max_connections(7) == 20
+    assert odoo_max_connections([30, 14]) == 60  # pools listed one by one
+    assert odoo_max_connections([]) == 100
+    assert RESERVED_CONNECTIONS == _sizing.RESERVED_CONNECTIONS == 13  # one constant
 
 
 def test_odoo_sizing_feeds_work_mem():
-    result = pg_tune(MEDIUM, odoo_workers=8, odoo_instances=2)
+    result = pg_tune(MEDIUM, odoo_connections=44)
     assert (result["max_connections"], result["work_mem"]) == ("60", "68MB")  # 12288 / 180
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (
+            {"max_connections": 30, "odoo_connections": 44, "max_connections_name": "postgresql_max_connections"},
+            r"^postgresql_max_connections is 30, too small for the Odoo instances using this server: their pools hold up"
+            r" to 44 connections \(each instance's max_db_connections \+ its connection limit extra\) and 13 are reserved"
+            r" \(superusers, administration, monitoring, backups\), so 57 are needed; raise postgresql_max_connections to"
+            r" at least 57, or leave it unset to compute it$",
+        ),
+        ({"max_connections": 112, "odoo_connections": 100}, r"^max_connections is 112, too small .* so 113 are needed"),
+        (
+            {"overrides": {"max_connections": 50}, "odoo_connections": 44},
+            r"^overrides.max_connections is 50, too small .* raise overrides.max_connections to at least 57",
+        ),
+    ],
+)
+def test_pinned_max_connections_too_small(options, message):
+    with pytest.raises(AnsibleFilterError, match=message):
+        pg_tune(MEDIUM, **options)
+
+
+@pytest.mark.parametrize(
+    "removed", ["odoo_workers", "odoo_instances", "odoo_max_cron_threads", "odoo_db_maxconn_per_worker"]
+)
+def test_removed_worker_count_options_are_refused(removed):
+    message = (
+        rf"^pg_tune no longer takes {removed}: the connection budget follows from the Odoo instances' pools; pass"
+        r" odoo_connections=\(sizings \| odoo_cloud.platform.odoo_connections\)"
+    )
+    with pytest.raises(AnsibleFilterError, match=message):
+        pg_tune(MEDIUM, **{removed: 4})
+
+
+def test_unknown_option_is_refused():
+    with pytest.raises(AnsibleFilterError, match=r"^pg_tune has no option odoo_wrokers$"):
+        pg_tune(MEDIUM, odoo_wrokers=4)
 
 
 # overrides
@@ -429,16 +477,19 @@ def test_bad_host_facts(facts, message):
         ({"max_connections": True}, r"max_connections must be a whole number, got True"),
         ({"max_connections": 5001}, r"max_connections is 5001, above 5000: put a connection pooler such as PgBouncer"),
         (
-            {"odoo_workers": 500, "odoo_instances": 5},
-            r"max_connections computed from the Odoo options \(5 x \(500 \+ 2 \+ 1\) x 2 \+ 13, rounded up\) is 5050,"
-            r" above 5000: put a connection pooler",
+            {"odoo_connections": 4988},
+            r"max_connections computed from the Odoo instances \(4988 \+ 13 reserved, rounded up to a multiple of 10\)"
+            r" is 5010, above 5000: put a connection pooler",
         ),
-        ({"odoo_workers": -1}, r"odoo_workers must be at least 0, got -1; give Odoo's 'workers' setting, or 0 for threaded mode"),
-        ({"odoo_workers": "many"}, r"odoo_workers must be a whole number"),
-        ({"odoo_instances": 0}, r"odoo_instances must be at least 1, got 0"),
-        ({"odoo_max_cron_threads": -1}, r"odoo_max_cron_threads must be at least 0"),
-        ({"odoo_db_maxconn_per_worker": 0}, r"odoo_db_maxconn_per_worker must be at least 1, got 0; give the connections one Odoo process uses"),
-        ({"max_connections": 100, "odoo_instances": 0}, r"odoo_instances must be at least 1"),  # checked even when unused
+        ({"odoo_connections": -1}, r"odoo_connections must be at least 0, got -1; give the peak connections of the Odoo"),
+        ({"odoo_connections": "many"}, r"odoo_connections must be a whole number"),
+        ({"max_connections": 100, "odoo_connections": -1}, r"odoo_connections must be at least 0"),  # checked when pinned
+        ({"max_connections_name": ""}, r"max_connections_name must be a non-empty string"),
+        (
+            {"max_connections": "x", "max_connections_name": "postgresql_max_connections"},
+            r"postgresql_max_connections must be a whole number, got 'x' \(str\); give a number such as 200, or leave"
+            r" postgresql_max_connections unset",
+        ),
         ({"pg_share": 0}, r"pg_share is 0, out of range; give a fraction above 0 and at most 1, such as 0.5"),
         ({"pg_share": 1.5}, r"pg_share is 1.5, out of range"),
         ({"pg_share": -0.5}, r"pg_share is -0.5, out of range"),
@@ -484,7 +535,7 @@ def test_bad_overrides(overrides, message):
 
 
 def test_max_connections_in_option_and_overrides_must_agree():
-    message = r"max_connections is given both as the max_connections option \(100\) and in overrides \(200\); keep only one"
+    message = r"max_connections is given both as max_connections \(100\) and in overrides \(200\); keep only one"
     with pytest.raises(AnsibleFilterError, match=message):
         pg_tune(MEDIUM, max_connections=100, overrides={"max_connections": 200})
 
