@@ -1,0 +1,196 @@
+# Copyright: (c) 2026, odoo_cloud platform team
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+# Documentation: platform_model.yml, postgresql_members.yml and odoo_cluster_clients.yml next to this file.
+#
+# The platform model: every fact one role derives about another role's hosts is computed here, once, from
+# the inventory (hostvars and groups). Each role reads its slice through one of these filters; no role
+# reads another role's variables or raw hostvars in Jinja. platform_model returns every slice at once
+# (playbooks/validate.yml keeps it as the fact odoo_cloud_platform and prints its summary).
+
+import typing as t
+from collections.abc import Mapping
+
+from ansible.errors import AnsibleFilterError
+from ansible.module_utils.common.text.converters import to_text
+from ansible_collections.odoo_cloud.platform.plugins.filter.odoo_instances import odoo_db_clients, odoo_instances
+from ansible_collections.odoo_cloud.platform.plugins.filter.odoo_workers import odoo_connections
+from ansible_collections.odoo_cloud.platform.plugins.filter.traefik_dynamic import ADDRESS_VARS, traefik_routes
+
+# The address a PostgreSQL member is reached at, first found wins, then the inventory name. The member's
+# own published value (postgresql_member, set by the postgresql role's facts entry point from its
+# postgresql_address, which may fall back to the host's default IPv4 fact) beats the inventory's.
+MEMBER_ADDRESS_VARS = ("postgresql_address", "private_address", "ansible_host")
+# The address an Odoo host connects from (pg_hba.conf, the firewall's peers): its private address only,
+# never ansible_host (the address Ansible reaches it at may be a management or NAT address).
+CLIENT_ADDRESS_VAR = "private_address"
+DEFAULT_GROUPS = {
+    "postgresql": "postgresql",
+    "postgresql_primary": "postgresql_primary",
+    "odoo": "odoo",
+    "redis": "redis",
+    "traefik": "traefik",
+}
+DEFAULT_PG_PORT = 5432
+DEFAULT_REDIS_PORT = 6379
+
+
+def _host_vars(hostvars: t.Any, host: t.Any, who: str) -> Mapping:
+    if not isinstance(hostvars, Mapping) and not hasattr(hostvars, "__getitem__"):
+        raise AnsibleFilterError(f"{who}: hostvars must be Ansible's hostvars")
+    try:
+        return hostvars[to_text(host)]
+    except KeyError:
+        raise AnsibleFilterError(f"{who}: host {host} is not in the inventory") from None
+
+
+def _hosts(hosts: t.Any, who: str, example: str) -> list[str]:
+    if hosts is None:
+        return []
+    if isinstance(hosts, (str, bytes, Mapping)) or not isinstance(hosts, (list, tuple)):
+        raise AnsibleFilterError(f"{who}: expects a list of inventory host names, for example {example}")
+    return [to_text(host) for host in hosts]
+
+
+def _first(hv: Mapping, names: t.Iterable[str]) -> str | None:
+    for name in names:
+        if name in hv and hv[name] not in (None, ""):
+            return to_text(hv[name])
+    return None
+
+
+def member_address(hv: Mapping, host: str) -> str:
+    """Where the other members and the clients reach a PostgreSQL member."""
+    published = hv["postgresql_member"] if "postgresql_member" in hv else None
+    if isinstance(published, Mapping) and published.get("address"):
+        return to_text(published["address"])
+    return _first(hv, MEMBER_ADDRESS_VARS) or host
+
+
+def postgresql_members(hostvars: t.Any, hosts: t.Any) -> list[dict[str, t.Any]]:
+    """The members of a cluster: inventory name, address, port and application/slot name."""
+    members = []
+    for host in _hosts(hosts, "postgresql_members", "groups['postgresql']"):
+        hv = _host_vars(hostvars, host, "postgresql_members")
+        published = hv["postgresql_member"] if "postgresql_member" in hv else None
+        port = published.get("port") if isinstance(published, Mapping) and published.get("port") else None
+        if port is None:
+            port = hv["postgresql_port"] if "postgresql_port" in hv else DEFAULT_PG_PORT
+        try:
+            port = int(port)
+        except (TypeError, ValueError):
+            raise AnsibleFilterError(f"postgresql_members: host {host}: postgresql_port {port!r} is not a port number") from None
+        members.append({
+            "host": host,
+            "address": member_address(hv, host),
+            "port": port,
+            "name": "".join(c if c.isascii() and (c.isalnum() or c == "_") else "_" for c in host),
+        })
+    return members
+
+
+def odoo_cluster_clients(hosts: t.Any, hostvars: t.Any, cluster_group: str = DEFAULT_GROUPS["postgresql"],
+                         address_var: str = CLIENT_ADDRESS_VAR) -> list[dict[str, t.Any]]:
+    """odoo_db_clients over the Odoo hosts (of these) whose odoo_postgresql_group is cluster_group."""
+    backends = []
+    for host in _hosts(hosts, "odoo_cluster_clients", "groups['odoo']"):
+        hv = _host_vars(hostvars, host, "odoo_cluster_clients")
+        if (hv["odoo_postgresql_group"] if "odoo_postgresql_group" in hv else DEFAULT_GROUPS["postgresql"]) != cluster_group:
+            continue
+        backends.append({
+            "host": host,
+            "address": _first(hv, [address_var]) or "",
+            "instances": (hv["odoo_instances"] if "odoo_instances" in hv else None) or [],
+            "db_user": (hv["odoo_db_user"] if "odoo_db_user" in hv else None) or "",
+        })
+    return odoo_db_clients(backends)
+
+
+def _primary(members: list[dict[str, t.Any]], hint: list[str], decided: t.Any) -> dict[str, t.Any] | None:
+    by_host = {m["host"]: m for m in members}
+    if isinstance(decided, Mapping) and decided.get("host") in by_host:
+        return {**by_host[decided["host"]], "source": to_text(decided.get("source") or "members")}
+    hinted = [h for h in hint if h in by_host]
+    if len(hinted) == 1:
+        return {**by_host[hinted[0]], "source": "inventory"}
+    return None
+
+
+def _group(groups: Mapping, name: str) -> list[str]:
+    return [to_text(h) for h in (groups.get(name) or [])] if isinstance(groups, Mapping) else []
+
+
+def platform_model(hostvars: t.Any, groups: t.Any, primaries: t.Any = None, group_names: t.Any = None) -> dict[str, t.Any]:
+    """Every slice at once, for one PostgreSQL cluster, its Odoo hosts, Redis and the proxies."""
+    if not isinstance(groups, Mapping):
+        raise AnsibleFilterError("platform_model: the first argument must be Ansible's groups")
+    names = dict(DEFAULT_GROUPS)
+    if group_names is not None:
+        if not isinstance(group_names, Mapping) or any(k not in names for k in group_names):
+            raise AnsibleFilterError(
+                f"platform_model: group_names may name the groups {', '.join(sorted(names))}, got {group_names!r}")
+        names.update({k: to_text(v) for k, v in group_names.items()})
+    cluster = names["postgresql"]
+    members = postgresql_members(hostvars, _group(groups, cluster))
+    hint = _group(groups, names["postgresql_primary"])
+    decided = primaries.get(cluster) if isinstance(primaries, Mapping) else None
+    odoo_hosts = _group(groups, names["odoo"])
+
+    odoo = []
+    for host in odoo_hosts:
+        hv = _host_vars(hostvars, host, "platform_model")
+        odoo.append({
+            "host": host,
+            "client_address": _first(hv, [CLIENT_ADDRESS_VAR]),
+            "publish_address": _first(hv, ADDRESS_VARS) or host,
+            "cluster": (hv["odoo_postgresql_group"] if "odoo_postgresql_group" in hv else None) or DEFAULT_GROUPS["postgresql"],
+            "instances": [i["name"] for i in odoo_instances((hv["odoo_instances"] if "odoo_instances" in hv else None) or [], host=host)],
+        })
+
+    redis = None
+    redis_hosts = _group(groups, names["redis"])
+    if redis_hosts:
+        hv = _host_vars(hostvars, redis_hosts[0], "platform_model")
+        redis = {
+            "host": redis_hosts[0],
+            "address": _first(hv, [CLIENT_ADDRESS_VAR, "ansible_host"]) or redis_hosts[0],
+            "port": int(hv["redis_port"]) if "redis_port" in hv else DEFAULT_REDIS_PORT,
+        }
+
+    try:
+        connections = odoo_connections(odoo_hosts, hostvars=hostvars, cluster_group=cluster)
+    except AnsibleFilterError:
+        connections = None  # the Odoo hosts' facts are not gathered yet: the postgresql role says so when it sizes
+
+    proxies = [_first(_host_vars(hostvars, h, "platform_model"), [CLIENT_ADDRESS_VAR]) for h in _group(groups, names["traefik"])]
+    clients = [o["client_address"] for o in odoo if o["cluster"] == cluster]
+    return {
+        "groups": names,
+        "postgresql": {
+            "members": members,
+            "hint": hint,
+            "primary": _primary(members, hint, decided),
+            "clients": odoo_cluster_clients(odoo_hosts, hostvars, cluster),
+            "connections": connections,
+        },
+        "odoo": odoo,
+        "redis": redis,
+        "routes": traefik_routes(hostvars, odoo_hosts),
+        "peers": {
+            "postgresql": [a for a in clients if a],
+            "odoo": [a for a in proxies if a],
+            "redis": [o["client_address"] for o in odoo if o["client_address"]],
+        },
+    }
+
+
+class FilterModule:
+    def filters(self) -> dict[str, t.Callable[..., t.Any]]:
+        return {
+            "platform_model": platform_model,
+            "postgresql_members": postgresql_members,
+            "odoo_cluster_clients": odoo_cluster_clients,
+        }
