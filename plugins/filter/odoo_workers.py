@@ -365,6 +365,18 @@ def instance_sizings(
     return sizings
 
 
+def odoo_instance_sizings(
+    facts: t.Any, instances: t.Any, host: str = "this host", reserve_mb: t.Any = DEFAULT_RESERVE_MB,
+    connection_limit_extra: t.Any = _sizing.CONNECTION_LIMIT_EXTRA,
+) -> dict[str, dict[str, t.Any]]:
+    """The odoo role's sizing of one host: {instance name: odoo_workers result, named host/instance}."""
+    extra = _at_least(connection_limit_extra, 0, "connection_limit_extra",
+                      "give the connections an instance's role may open above its pools (odoo_db_connection_limit_extra)")
+    normalised = odoo_instances(instances, host=host)
+    sizings = instance_sizings(facts, normalised, host=host, reserve_mb=reserve_mb)
+    return {inst["name"]: {**sizing, "connection_limit_extra": extra} for inst, sizing in zip(normalised, sizings)}
+
+
 def _hosts_sizings(hosts: t.Any, hostvars: t.Any, cluster_group: t.Any) -> list[dict[str, t.Any]]:
     """The sizings of every instance of these Odoo hosts (read from hostvars) that use cluster_group."""
     if isinstance(hosts, (str, bytes, Mapping)) or not isinstance(hosts, (list, tuple)):
@@ -482,4 +494,8 @@ def odoo_connections(
 
 class FilterModule:
     def filters(self) -> dict[str, t.Callable[..., t.Any]]:
-        return {"odoo_workers": odoo_workers, "odoo_connections": odoo_connections}
+        return {
+            "odoo_workers": odoo_workers,
+            "odoo_connections": odoo_connections,
+            "odoo_instance_sizings": odoo_instance_sizings,
+        }

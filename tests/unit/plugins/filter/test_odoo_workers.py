@@ -15,6 +15,7 @@ from ansible_collections.odoo_cloud.platform.plugins.filter.odoo_workers import 
     cpu_rule,
     instance_sizings,
     odoo_connections,
+    odoo_instance_sizings,
     odoo_workers,
 )
 from ansible_collections.odoo_cloud.platform.plugins.filter.pg_tune import pg_tune
@@ -660,6 +661,20 @@ def test_instance_sizings_errors_name_the_instance():
         instance_sizings(MEDIUM, [{"name": "prod", "domain": "erp.example.com", "options": {"workers": 9}}], host="app1")
 
 
+def test_odoo_instance_sizings_is_what_the_budget_counts():
+    facts = {"cpus": 2, "memory_mb": 24105}
+    sizing = odoo_instance_sizings(facts, LAB_INSTANCES, host="lab-app1", reserve_mb=2048, connection_limit_extra=3)
+    assert list(sizing) == ["prod", "staging"]
+    for inst, expected in zip(["prod", "staging"], instance_sizings(facts, LAB_INSTANCES, host="lab-app1", reserve_mb=2048)):
+        assert sizing[inst] == {**expected, "connection_limit_extra": 3}
+    # what the odoo role configures is what the postgresql role sizes max_connections for
+    hostvars = {"lab-app1": odoo_host(LAB_INSTANCES, odoo_reserve_mb=2048, odoo_db_connection_limit_extra=3)}
+    assert odoo_connections(list(sizing.values())) == odoo_connections(["lab-app1"], hostvars=hostvars)
+    assert odoo_instance_sizings(facts, []) == {}
+    with pytest.raises(AnsibleFilterError, match=r"connection_limit_extra"):
+        odoo_instance_sizings(facts, LAB_INSTANCES, connection_limit_extra=-1)
+
+
 def test_connections_from_hostvars_the_lab():
     hostvars = {"lab-app1": odoo_host(LAB_INSTANCES, odoo_reserve_mb=2048), "lab-edge1": {}}
     # prod: 1 worker + 1 cron + gevent = 3 x 8 = 24 + 2; staging threaded: 16 + 2
@@ -769,4 +784,5 @@ def test_connections_bad_input(sizings, options, message):
 
 
 def test_filters_are_registered():
-    assert FilterModule().filters() == {"odoo_workers": odoo_workers, "odoo_connections": odoo_connections}
+    assert FilterModule().filters() == {"odoo_workers": odoo_workers, "odoo_connections": odoo_connections,
+                                        "odoo_instance_sizings": odoo_instance_sizings}
