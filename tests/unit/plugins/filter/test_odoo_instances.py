@@ -37,41 +37,24 @@ def test_input_not_mutated_and_extra_keys_kept():
     assert result[0]["options"] == {"log_level": "warn"}
 
 
-# Options that sizing and routing own: refused in an instance's options and in the host's odoo_options.
-OWNED = {
-    "workers": "the instance's workers",
-    "max_cron_threads": "the instance's sizing.max_cron_threads",
-    "limit_memory_soft": "the instance's sizing.limit_memory_soft",
-    "limit_memory_hard": "the instance's sizing.limit_memory_hard",
-    "limit_time_cpu": "the instance's sizing.limit_time_cpu",
-    "limit_time_real": "the instance's sizing.limit_time_real",
-    "limit_time_real_cron": "the instance's sizing.limit_time_real_cron",
-    "limit_request": "the instance's sizing.limit_request",
-    "db_maxconn": "the instance's sizing.db_maxconn",
-    "db_maxconn_gevent": "the instance's sizing.db_maxconn_gevent",
-    "http_port": "the instance's http_port",
-    "xmlrpc_port": "the instance's http_port",
-    "gevent_port": "the instance's gevent_port",
-    "longpolling_port": "the instance's gevent_port",
-    "proxy_mode": "nothing (always on: Traefik is in front of every instance)",
-    "list_db": "the instance's list_db",
-    "db_name": "the instance's databases",
-    "dbfilter": "the instance's dbfilter",
-    "db_user": "the instance's db_user (or odoo_db_user)",
-    "db_password": "odoo_db_passwords (or odoo_db_password)",
-    "db_host": "odoo_db_hosts (or odoo_postgresql_group)",
-    "db_port": "odoo_db_port",
-    "admin_passwd": "odoo_admin_password",
-}
+# Options that sizing and routing own: refused in an instance's options and in the host's odoo_options
+# (the messages name what to set instead: OWNED_OPTIONS' values).
+OWNED = frozenset({
+    "workers", "max_cron_threads", "limit_memory_soft", "limit_memory_hard", "limit_time_cpu", "limit_time_real",
+    "limit_time_real_cron", "limit_request", "db_maxconn", "db_maxconn_gevent", "http_port", "xmlrpc_port",
+    "gevent_port", "longpolling_port", "proxy_mode", "list_db", "db_name", "dbfilter", "db_user", "db_password",
+    "db_host", "db_port", "admin_passwd",
+})
 
 
 def test_owned_options_list():
-    assert OWNED_OPTIONS == OWNED
+    assert set(OWNED_OPTIONS) == OWNED
+    assert all(OWNED_OPTIONS.values())
     # Every option odoo_workers sizes is owned (roles/odoo/vars/main.yml merges its options into odoo.conf).
     assert set(OVERRIDE_NAMES) <= set(OWNED_OPTIONS)
 
 
-@pytest.mark.parametrize(("key", "instead"), sorted(OWNED.items()))
+@pytest.mark.parametrize(("key", "instead"), sorted(OWNED_OPTIONS.items()))
 def test_instance_options_cannot_override_sizing_or_routing(key, instead):
     message = (
         rf"^odoo_instances on app1: instance 'prod' options '{key}': is computed by the role from sizing and routing;"
@@ -81,7 +64,7 @@ def test_instance_options_cannot_override_sizing_or_routing(key, instead):
         odoo_instances([inst(options={"log_level": "warn", key: 1})], host="app1")
 
 
-@pytest.mark.parametrize(("key", "instead"), sorted(OWNED.items()))
+@pytest.mark.parametrize(("key", "instead"), sorted(OWNED_OPTIONS.items()))
 def test_host_options_cannot_override_sizing_or_routing(key, instead):
     message = (
         rf"^odoo_instances on app1: odoo_options '{key}': is computed by the role from sizing and routing;"
