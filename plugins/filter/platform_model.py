@@ -4,7 +4,8 @@
 
 from __future__ import annotations
 
-# Documentation: platform_model.yml, postgresql_members.yml and odoo_cluster_clients.yml next to this file.
+# Documentation: platform_model.yml, postgresql_members.yml, odoo_cluster_clients.yml and odoo_redis_users.yml
+# next to this file.
 #
 # The platform model: every fact one role derives about another role's hosts is computed here, once, from
 # the inventory (hostvars and groups). Each role reads its slice through one of these filters; no role
@@ -16,7 +17,7 @@ from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.text.converters import to_text
-from ansible_collections.odoo_cloud.platform.plugins.filter.odoo_instances import odoo_db_clients, odoo_instances
+from ansible_collections.odoo_cloud.platform.plugins.filter.odoo_instances import REDIS_USER_PREFIX, odoo_db_clients, odoo_instances
 from ansible_collections.odoo_cloud.platform.plugins.filter.odoo_workers import odoo_connections
 from ansible_collections.odoo_cloud.platform.plugins.filter.traefik_dynamic import ADDRESS_VARS, traefik_routes
 
@@ -109,6 +110,31 @@ def odoo_cluster_clients(hosts: t.Any, hostvars: t.Any, cluster_group: str = DEF
     return odoo_db_clients(backends)
 
 
+def odoo_redis_users(hosts: t.Any, hostvars: t.Any, rules: str = "") -> list[dict[str, t.Any]]:
+    """The Redis ACL user of every Odoo instance (of these hosts) with a password in odoo_redis_passwords:
+    odoo-<instance>, limited to its own session keys (the session add-on's prefix session::<instance>:)."""
+    users: list[dict[str, t.Any]] = []
+    owner: dict[str, str] = {}
+    for host in _hosts(hosts, "odoo_redis_users", "groups['odoo']"):
+        hv = _host_vars(hostvars, host, "odoo_redis_users")
+        passwords = (hv["odoo_redis_passwords"] if "odoo_redis_passwords" in hv else None) or {}
+        if not isinstance(passwords, Mapping):
+            raise AnsibleFilterError(f"odoo_redis_users: host {host}: odoo_redis_passwords must map instance names to passwords")
+        for inst in odoo_instances((hv["odoo_instances"] if "odoo_instances" in hv else None) or [], host=host):
+            name = inst["name"]
+            if name not in passwords:
+                continue
+            user = REDIS_USER_PREFIX + name
+            if user in owner:
+                raise AnsibleFilterError(
+                    f"odoo_redis_users: instances {owner[user]}/{name} and {host}/{name} would share the Redis user {user}"
+                    " (and each other's sessions); give the instances different names")
+            owner[user] = host
+            users.append({"name": user, "password": passwords[name],
+                          "rules": f"resetkeys ~session::{name}:* resetchannels {rules}".rstrip()})
+    return users
+
+
 def _primary(members: list[dict[str, t.Any]], hint: list[str], decided: t.Any) -> dict[str, t.Any] | None:
     by_host = {m["host"]: m for m in members}
     if isinstance(decided, Mapping) and decided.get("host") in by_host:
@@ -193,4 +219,5 @@ class FilterModule:
             "platform_model": platform_model,
             "postgresql_members": postgresql_members,
             "odoo_cluster_clients": odoo_cluster_clients,
+            "odoo_redis_users": odoo_redis_users,
         }

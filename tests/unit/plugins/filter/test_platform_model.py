@@ -8,6 +8,7 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.odoo_cloud.platform.plugins.filter.platform_model import (
     FilterModule,
     odoo_cluster_clients,
+    odoo_redis_users,
     platform_model,
     postgresql_members,
 )
@@ -196,4 +197,28 @@ def test_model_holds_no_secret():
 
 
 def test_filters_registered():
-    assert set(FilterModule().filters()) == {"platform_model", "postgresql_members", "odoo_cluster_clients"}
+    assert set(FilterModule().filters()) == {"platform_model", "postgresql_members", "odoo_cluster_clients", "odoo_redis_users"}
+
+
+def test_redis_users_one_per_instance_with_a_password():
+    hostvars, groups = stack()
+    hostvars["app1"]["odoo_redis_passwords"] = {"prod": "p" * 16}
+    hostvars["app2"]["odoo_redis_passwords"] = {"shop": "s" * 16, "gone": "x" * 16}
+    users = odoo_redis_users(groups["odoo"], hostvars, rules="-@all +get +set")
+    assert users == [
+        {"name": "odoo-prod", "password": "p" * 16, "rules": "resetkeys ~session::prod:* resetchannels -@all +get +set"},
+        {"name": "odoo-shop", "password": "s" * 16, "rules": "resetkeys ~session::shop:* resetchannels -@all +get +set"},
+    ]
+    assert odoo_redis_users(["edge"], hostvars) == []
+
+
+def test_redis_users_refuse_one_user_for_two_instances():
+    hostvars, groups = stack()
+    hostvars["app1"]["odoo_redis_passwords"] = {"prod": "p" * 16}
+    hostvars["app2"]["odoo_instances"] = [{"name": "prod", "domain": "shop.example.com"}]
+    hostvars["app2"]["odoo_redis_passwords"] = {"prod": "q" * 16}
+    with pytest.raises(AnsibleFilterError, match="instances app1/prod and app2/prod would share the Redis user odoo-prod"):
+        odoo_redis_users(groups["odoo"], hostvars)
+    hostvars["app2"]["odoo_redis_passwords"] = ["prod"]
+    with pytest.raises(AnsibleFilterError, match="odoo_redis_passwords must map instance names to passwords"):
+        odoo_redis_users(["app2"], hostvars)
