@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 import os
@@ -313,7 +314,6 @@ def test_secret_values_never_in_output(capsys, api):
     code, result, out = run(capsys, tenant_args(secrets={"db_password": DB_PW, "master_password_hash": MASTER,
                                                          "admin_password_hash": MASTER}))
     assert code == 0
-    import base64
     for value in (DB_PW, MASTER, base64.b64encode(DB_PW.encode()).decode(), base64.b64encode(MASTER.encode()).decode()):
         assert value not in out
 
