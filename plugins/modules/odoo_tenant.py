@@ -430,6 +430,12 @@ except ImportError:
     DynamicApiError = Exception
     HAS_KUBERNETES = False
 
+try:
+    from urllib3.exceptions import HTTPError as _Urllib3Error
+    TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (_Urllib3Error, OSError)
+except ImportError:
+    TRANSPORT_ERRORS = (OSError,)
+
 # kind -> resource (plural) name; the API path comes from apiVersion. No discovery is needed.
 PLURALS = {
     "Namespace": "namespaces", "ResourceQuota": "resourcequotas", "LimitRange": "limitranges",
@@ -444,6 +450,7 @@ MASK = "********"
 # Server-written metadata left out of the comparison and the diff.
 SERVER_METADATA = ("managedFields", "resourceVersion", "uid", "creationTimestamp", "generation", "selfLink")
 POLL_SECONDS = 2
+REQUEST_TIMEOUT = (10, 60)  # seconds to connect, to read one answer
 
 
 class TenantModuleError(Exception):
@@ -515,6 +522,14 @@ class TenantManager:
         if self._client is None:
             self._client = self.client_factory()
         return self._client
+
+    def _request(self, method: str, path: str, **params: t.Any) -> t.Any:
+        """One API call, bounded in time; an unreachable API fails at once with a message, not a traceback."""
+        params.setdefault("_request_timeout", REQUEST_TIMEOUT)
+        try:
+            return self.client.request(method, path, **params)
+        except TRANSPORT_ERRORS as exc:
+            raise TenantModuleError(f"cannot reach the Kubernetes API ({method} {path}): {to_native(exc)}") from None
 
     # --- the spec ---------------------------------------------------------------------------------
     def spec(self) -> dict[str, t.Any]:
@@ -613,7 +628,7 @@ class TenantManager:
 
     def get(self, obj: dict[str, t.Any]) -> dict[str, t.Any] | None:
         try:
-            return self.client.request("GET", object_path(obj)).to_dict()
+            return self._request("GET", object_path(obj)).to_dict()
         except DynamicApiError as exc:
             if getattr(exc, "status", None) == 404:
                 return None
@@ -656,7 +671,7 @@ class TenantManager:
         if self.check_mode:
             params["dry_run"] = "All"
         try:
-            return self.client.request("PATCH", object_path(obj), body=objs.to_yaml(obj), **params).to_dict()
+            return self._request("PATCH", object_path(obj), body=objs.to_yaml(obj), **params).to_dict()
         except DynamicApiError as exc:
             hint = ""
             if getattr(exc, "status", None) == 409:
@@ -684,7 +699,7 @@ class TenantManager:
             for name in names:
                 path = f"/apis/apps/v1/namespaces/{self.namespace}/deployments/{name}"
                 try:
-                    dep = self.client.request("GET", path).to_dict()
+                    dep = self._request("GET", path).to_dict()
                 except DynamicApiError as exc:
                     raise TenantModuleError(f"cannot read Deployment {self.namespace}/{name}: {_summary(exc)}") from None
                 status = dep.get("status") or {}
@@ -723,7 +738,7 @@ class TenantManager:
             )
         pvc_list = {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "", "namespace": self.namespace}}
         try:
-            pvcs = self.client.request("GET", object_path(pvc_list, with_name=False)).to_dict().get("items") or []
+            pvcs = self._request("GET", object_path(pvc_list, with_name=False)).to_dict().get("items") or []
         except DynamicApiError as exc:
             raise TenantModuleError(f"cannot list the PVCs of {self.namespace}: {_summary(exc)}") from None
         if pvcs and not self.params["force"]:
@@ -740,7 +755,7 @@ class TenantManager:
         if self.check_mode:
             params["dry_run"] = "All"
         try:
-            self.client.request("DELETE", object_path(ns_obj), **params)
+            self._request("DELETE", object_path(ns_obj), **params)
         except DynamicApiError as exc:
             if getattr(exc, "status", None) != 404:
                 raise TenantModuleError(f"cannot delete namespace {self.namespace}: {_summary(exc)}") from None

@@ -329,3 +329,17 @@ def test_object_paths():
     assert paths["IngressRoute"].startswith("/apis/traefik.io/v1alpha1/namespaces/odoo-bakery/ingressroutes/")
     assert paths["CronJob"] == "/apis/batch/v1/namespaces/odoo-bakery/cronjobs/odoo-backup"
     assert set(paths) <= set(odoo_tenant.PLURALS)
+
+
+def test_unreachable_api_fails_with_a_message(capsys, api, monkeypatch):
+    from urllib3.exceptions import MaxRetryError
+
+    def refuse(method, path, body=None, **params):
+        assert params["_request_timeout"] == odoo_tenant.REQUEST_TIMEOUT
+        raise MaxRetryError(None, path, "Connection refused")
+
+    monkeypatch.setattr(api, "request", refuse)
+    code, result, out = run(capsys, tenant_args())
+    assert code == 1
+    assert result["msg"].startswith("cannot reach the Kubernetes API (GET /api/v1/namespaces/odoo-bakery)")
+    assert "Traceback" not in out
