@@ -800,15 +800,17 @@ def cron_deployment(spec: dict[str, t.Any], config_hash: str) -> dict[str, t.Any
 
 
 def service(spec: dict[str, t.Any]) -> dict[str, t.Any]:
-    return {"apiVersion": "v1", "kind": "Service", "metadata": _meta(spec, SERVICE_NAME),
-            "spec": {
-                "type": "ClusterIP",
-                "selector": _component(spec, "web"),
-                "ports": [
-                    {"name": "http", "port": HTTP_PORT, "protocol": "TCP", "targetPort": "http"},
-                    {"name": "websocket", "port": WEBSOCKET_PORT, "protocol": "TCP", "targetPort": "websocket"},
-                ],
-            }}
+    return {
+        "apiVersion": "v1", "kind": "Service", "metadata": _meta(spec, SERVICE_NAME),
+        "spec": {
+            "type": "ClusterIP",
+            "selector": _component(spec, "web"),
+            "ports": [
+                {"name": "http", "port": HTTP_PORT, "protocol": "TCP", "targetPort": "http"},
+                {"name": "websocket", "port": WEBSOCKET_PORT, "protocol": "TCP", "targetPort": "websocket"},
+            ],
+        },
+    }
 
 
 def middlewares(spec: dict[str, t.Any]) -> list[dict[str, t.Any]]:
@@ -883,14 +885,16 @@ def autoscaler(spec: dict[str, t.Any]) -> dict[str, t.Any] | None:
     auto = spec["autoscaling"]
     if not auto["enabled"]:
         return None
-    return {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": _meta(spec, WEB),
-            "spec": {
-                "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": WEB},
-                "minReplicas": spec["replicas"],
-                "maxReplicas": auto["max_replicas"],
-                "metrics": [{"type": "Resource", "resource": {
-                    "name": "cpu", "target": {"type": "Utilization", "averageUtilization": auto["cpu_utilization"]}}}],
-            }}
+    return {
+        "apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": _meta(spec, WEB),
+        "spec": {
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": WEB},
+            "minReplicas": spec["replicas"],
+            "maxReplicas": auto["max_replicas"],
+            "metrics": [{"type": "Resource", "resource": {
+                "name": "cpu", "target": {"type": "Utilization", "averageUtilization": auto["cpu_utilization"]}}}],
+        },
+    }
 
 
 def backup_cronjob(spec: dict[str, t.Any]) -> dict[str, t.Any]:
@@ -903,29 +907,31 @@ def backup_cronjob(spec: dict[str, t.Any]) -> dict[str, t.Any]:
         "resources": copy.deepcopy(SMALL_RESOURCES),
         "securityContext": container_security(),
     }
-    return {"apiVersion": "batch/v1", "kind": "CronJob", "metadata": _meta(spec, "odoo-backup"),
-            "spec": {
-                "schedule": spec["backup"]["schedule"],
-                "suspend": True,
-                "concurrencyPolicy": "Forbid",
-                "successfulJobsHistoryLimit": 3,
-                "failedJobsHistoryLimit": 3,
-                "jobTemplate": {"spec": {
-                    "activeDeadlineSeconds": 3600,
-                    "backoffLimit": 0,
-                    "template": {
-                        "metadata": {"labels": {**common_labels(spec), **_component(spec, "backup")}},
-                        "spec": {
-                            "automountServiceAccountToken": False,
-                            "containers": [container],
-                            "enableServiceLinks": False,
-                            "restartPolicy": "Never",
-                            "securityContext": pod_security(),
-                            "serviceAccountName": SERVICE_ACCOUNT,
-                        },
+    return {
+        "apiVersion": "batch/v1", "kind": "CronJob", "metadata": _meta(spec, "odoo-backup"),
+        "spec": {
+            "schedule": spec["backup"]["schedule"],
+            "suspend": True,
+            "concurrencyPolicy": "Forbid",
+            "successfulJobsHistoryLimit": 3,
+            "failedJobsHistoryLimit": 3,
+            "jobTemplate": {"spec": {
+                "activeDeadlineSeconds": 3600,
+                "backoffLimit": 0,
+                "template": {
+                    "metadata": {"labels": {**common_labels(spec), **_component(spec, "backup")}},
+                    "spec": {
+                        "automountServiceAccountToken": False,
+                        "containers": [container],
+                        "enableServiceLinks": False,
+                        "restartPolicy": "Never",
+                        "securityContext": pod_security(),
+                        "serviceAccountName": SERVICE_ACCOUNT,
                     },
-                }},
-            }}
+                },
+            }},
+        },
+    }
 
 
 def tenant_objects(raw: dict[str, t.Any]) -> list[dict[str, t.Any]]:
