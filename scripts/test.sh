@@ -225,6 +225,9 @@ main() {
   "$REPO_ROOT/scripts/bootstrap-venv.sh" main || die "could not build the virtualenv"
   export PATH="$VENV/bin:$PATH"
   export ANSIBLE_CONFIG="$REPO_ROOT/ansible.cfg"
+  # community.docker's API timeout (molecule's create and destroy): removing a Docker-host lab container (vfs
+  # storage) took over the 60 s default on a loaded 2-core machine and failed a scenario whose tests had passed.
+  export DOCKER_TIMEOUT="${DOCKER_TIMEOUT:-300}"
   case "$mode" in
     fast) run_stage lint stage_lint; run_stage sanity stage_sanity; run_stage units stage_units ;;
     full)
