@@ -130,6 +130,7 @@ from ansible.errors import AnsibleError, AnsibleParserError
 from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 from ansible_collections.odoo_cloud.platform.plugins.filter.odoo_instances import _domain_error
+from ansible_collections.odoo_cloud.platform.plugins.module_utils._tenant_names import ADDON_RE, DB_IDENTIFIER_RE, DNS1123_LABEL_RE
 from ansible_collections.odoo_cloud.platform.plugins.module_utils._tenant_sizes import (
     DEFAULT_IMAGE,
     ODOO_VERSIONS,
@@ -163,10 +164,7 @@ TENANT_KEYS = {"name", "tier", "size", "environment", "odoo_version", "image", "
 HOST_KEYS = {"name", "address", "ansible_host", "roles", "vars"}
 DATABASE_KEYS = {"placement", "server", "name"}
 BACKUP_KEYS = {"enabled", "schedule", "retention_days"}
-DNS1123_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 LABEL_RE = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
-ADDON_RE = re.compile(r"^[a-z0-9_]+$")
-DBNAME_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 VAR_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 CRON_FIELD_RE = re.compile(r"^(\*|[0-9]+(-[0-9]+)?)(/[0-9]+)?(,(\*|[0-9]+(-[0-9]+)?)(/[0-9]+)?)*$")
 CRON_MACROS = ("@hourly", "@daily", "@weekly", "@monthly", "@yearly")
@@ -299,7 +297,7 @@ class Catalog:
             self._err(None, f"tenants[{index}]", f"each tenant must be a mapping, got {type(raw).__name__}")
             return None
         name = raw.get("name")
-        if not isinstance(name, str) or not DNS1123_RE.match(name) or len(name) > self.max_name:
+        if not isinstance(name, str) or not DNS1123_LABEL_RE.match(name) or len(name) > self.max_name:
             self._err(None, f"tenants[{index}].name",
                       f"{name!r} is not a tenant name: a DNS-1123 label (lower-case letters, digits and '-', starting "
                       f"and ending with a letter or digit) of at most {self.max_name} characters, for example acme-corp")
@@ -391,7 +389,7 @@ class Catalog:
             self._err(name, "database.placement", "a dedicated tenant's database is on its own postgresql_primary "
                       "host; set placement: dedicated (or make the tenant shared)")
         dbname = raw.get("name", name.replace("-", "_"))
-        if not isinstance(dbname, str) or not DBNAME_RE.match(dbname) or dbname in ("postgres", "template0", "template1"):
+        if not isinstance(dbname, str) or not DB_IDENTIFIER_RE.match(dbname) or dbname in ("postgres", "template0", "template1"):
             self._err(name, "database.name", f"{dbname!r} is not a usable database name: lower-case letters, digits "
                       "and '_', starting with a letter or '_', not one of PostgreSQL's own databases")
         server = raw.get("server")

@@ -34,6 +34,7 @@ from urllib.parse import quote
 
 from ansible_collections.odoo_cloud.platform.plugins.module_utils import _odoo_options as catalog
 from ansible_collections.odoo_cloud.platform.plugins.module_utils import _tenant_sizes as sizes
+from ansible_collections.odoo_cloud.platform.plugins.module_utils._tenant_names import ADDON_RE, DB_IDENTIFIER_RE, DNS1123_LABEL_RE
 
 try:
     import yaml
@@ -83,10 +84,7 @@ MW_DENY = "odoo-deny-all"
 NOBODY = "255.255.255.255/32"  # never the source of a TCP connection: ipAllowList answers 403
 LOGIN_PATHS = ("/web/login", "/web/session/authenticate")
 
-DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
-ADDON_RE = re.compile(r"^[a-z0-9_]+$")
-DB_NAME_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 HASH_RE = re.compile(r"^\$pbkdf2-sha512\$[1-9][0-9]*\$[A-Za-z0-9./]+\$[A-Za-z0-9./]+$")
 IMAGE_RE = re.compile(r"^[a-z0-9][a-z0-9._/:-]*(@sha256:[a-f0-9]{64})?$")
 CRON_RE = re.compile(r"^(@(hourly|daily|weekly|monthly|yearly)|(\S+\s+){4}\S+)$")
@@ -184,12 +182,12 @@ def normalize(raw: dict[str, t.Any]) -> dict[str, t.Any]:
     spec.update({k: copy.deepcopy(v) for k, v in raw.items() if k in known and v is not None})
 
     name = spec.get("name")
-    if not isinstance(name, str) or not DNS1123_LABEL.match(name) or len(name) > 63:
+    if not isinstance(name, str) or not DNS1123_LABEL_RE.match(name) or len(name) > 63:
         errors.append(f"name: {name!r} is not a DNS-1123 label (a-z, 0-9, '-', at most 63 characters)")
         name = "invalid"
     if spec["namespace"] is None:
         spec["namespace"] = f"odoo-{name}"
-    if not isinstance(spec["namespace"], str) or not DNS1123_LABEL.match(spec["namespace"]) \
+    if not isinstance(spec["namespace"], str) or not DNS1123_LABEL_RE.match(spec["namespace"]) \
             or len(spec["namespace"]) > 63:
         errors.append(f"namespace: {spec['namespace']!r} is not a DNS-1123 label of at most 63 characters")
     if spec["environment"] not in ENVIRONMENTS:
@@ -237,11 +235,11 @@ def normalize(raw: dict[str, t.Any]) -> dict[str, t.Any]:
     db["port"] = _int(db["port"], "database.port", errors, 1, 65535) or 5432
     if db["name"] is None:
         db["name"] = name.replace("-", "_")
-    if not isinstance(db["name"], str) or not DB_NAME_RE.match(db["name"]):
+    if not isinstance(db["name"], str) or not DB_IDENTIFIER_RE.match(db["name"]):
         errors.append(f"database.name: {db['name']!r} is not a database name (a-z, 0-9, _)")
     if db["user"] is None:
         db["user"] = "odoo_" + name.replace("-", "_")
-    if not isinstance(db["user"], str) or not DB_NAME_RE.match(db["user"]):
+    if not isinstance(db["user"], str) or not DB_IDENTIFIER_RE.match(db["user"]):
         errors.append(f"database.user: {db['user']!r} is not a role name (a-z, 0-9, _)")
     if db["sslmode"] not in catalog.CHOICES["db_sslmode"]:
         errors.append(f"database.sslmode: {db['sslmode']!r} is not one of {', '.join(catalog.CHOICES['db_sslmode'])}")
@@ -268,7 +266,7 @@ def normalize(raw: dict[str, t.Any]) -> dict[str, t.Any]:
     auto = _merge(AUTOSCALING_DEFAULTS, spec["autoscaling"], "autoscaling", errors)
     spec["autoscaling"] = auto
     spec["ingress"] = _merge(INGRESS_DEFAULTS, spec["ingress"], "ingress", errors)
-    if not DNS1123_LABEL.match(str(spec["ingress"]["namespace"])):
+    if not DNS1123_LABEL_RE.match(str(spec["ingress"]["namespace"])):
         errors.append(f"ingress.namespace: {spec['ingress']['namespace']!r} is not a namespace name")
     spec["dns"] = _merge(DNS_DEFAULTS, spec["dns"], "dns", errors)
     spec["backup"] = _merge(BACKUP_DEFAULTS, spec["backup"], "backup", errors)
@@ -350,7 +348,7 @@ def _secrets(spec: dict[str, t.Any], errors: list[str]) -> None:
     if spec["existing_secret"] is not None:
         if given:
             errors.append("secrets and existing_secret: give one secret source, not both")
-        if not isinstance(spec["existing_secret"], str) or not DNS1123_LABEL.match(spec["existing_secret"]):
+        if not isinstance(spec["existing_secret"], str) or not DNS1123_LABEL_RE.match(spec["existing_secret"]):
             errors.append(f"existing_secret: {spec['existing_secret']!r} is not a Secret name")
         spec["secrets"] = {}
         return
