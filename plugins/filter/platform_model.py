@@ -4,8 +4,8 @@
 
 from __future__ import annotations
 
-# Documentation: platform_model.yml, postgresql_members.yml, odoo_cluster_clients.yml and odoo_redis_users.yml
-# next to this file.
+# Documentation: platform_model.yml, postgresql_members.yml, odoo_cluster_clients.yml, odoo_redis_users.yml,
+# peer_addresses.yml and redis_endpoint.yml next to this file.
 #
 # The platform model: every fact one role derives about another role's hosts is computed here, once, from
 # the inventory (hostvars and groups). Each role reads its slice through one of these filters; no role
@@ -93,6 +93,38 @@ def postgresql_members(hostvars: t.Any, hosts: t.Any) -> list[dict[str, t.Any]]:
     return members
 
 
+def peer_addresses(names: t.Any, hostvars: t.Any, groups: t.Any = None, address_var: str = CLIENT_ADDRESS_VAR) -> list[str]:
+    """The addresses of these hosts (or, with groups, of the hosts of these groups), each once, in order.
+    A host without one yields the sentence 'host H has no VAR', which the firewall_rules filter refuses as a
+    source, naming the field: a firewall rule never silently loses a peer."""
+    hosts = _hosts(names, "peer_addresses", "groups['traefik']")
+    if groups is not None:
+        if not isinstance(groups, Mapping):
+            raise AnsibleFilterError("peer_addresses: groups must be Ansible's groups")
+        hosts = [h for g in hosts for h in _group(groups, g)]
+    out: list[str] = []
+    for host in hosts:
+        address = _first(_host_vars(hostvars, host, "peer_addresses"), [address_var]) or f"host {host} has no {address_var}"
+        if address not in out:
+            out.append(address)
+    return out
+
+
+def redis_endpoint(hosts: t.Any, hostvars: t.Any) -> dict[str, t.Any] | None:
+    """Where Odoo reaches Redis: the first of these hosts at its private address (else ansible_host, else its
+    name) and its redis_port; None without a Redis host."""
+    hosts = _hosts(hosts, "redis_endpoint", "groups['redis']")
+    if not hosts:
+        return None
+    hv = _host_vars(hostvars, hosts[0], "redis_endpoint")
+    port = hv["redis_port"] if "redis_port" in hv else DEFAULT_REDIS_PORT
+    try:
+        port = int(port)
+    except (TypeError, ValueError):
+        raise AnsibleFilterError(f"redis_endpoint: host {hosts[0]}: redis_port {port!r} is not a port number") from None
+    return {"host": hosts[0], "address": _first(hv, [CLIENT_ADDRESS_VAR, "ansible_host"]) or hosts[0], "port": port}
+
+
 def odoo_cluster_clients(hosts: t.Any, hostvars: t.Any, cluster_group: str = DEFAULT_GROUPS["postgresql"],
                          address_var: str = CLIENT_ADDRESS_VAR) -> list[dict[str, t.Any]]:
     """odoo_db_clients over the Odoo hosts (of these) whose odoo_postgresql_group is cluster_group."""
@@ -176,23 +208,14 @@ def platform_model(hostvars: t.Any, groups: t.Any, primaries: t.Any = None, grou
             "instances": [i["name"] for i in odoo_instances((hv["odoo_instances"] if "odoo_instances" in hv else None) or [], host=host)],
         })
 
-    redis = None
-    redis_hosts = _group(groups, names["redis"])
-    if redis_hosts:
-        hv = _host_vars(hostvars, redis_hosts[0], "platform_model")
-        redis = {
-            "host": redis_hosts[0],
-            "address": _first(hv, [CLIENT_ADDRESS_VAR, "ansible_host"]) or redis_hosts[0],
-            "port": int(hv["redis_port"]) if "redis_port" in hv else DEFAULT_REDIS_PORT,
-        }
+    redis = redis_endpoint(_group(groups, names["redis"]), hostvars)
 
     try:
         connections = odoo_connections(odoo_hosts, hostvars=hostvars, cluster_group=cluster)
     except AnsibleFilterError:
         connections = None  # the Odoo hosts' facts are not gathered yet: the postgresql role says so when it sizes
 
-    proxies = [_first(_host_vars(hostvars, h, "platform_model"), [CLIENT_ADDRESS_VAR]) for h in _group(groups, names["traefik"])]
-    clients = [o["client_address"] for o in odoo if o["cluster"] == cluster]
+    clients = [o["host"] for o in odoo if o["cluster"] == cluster]
     return {
         "groups": names,
         "postgresql": {
@@ -206,9 +229,9 @@ def platform_model(hostvars: t.Any, groups: t.Any, primaries: t.Any = None, grou
         "redis": redis,
         "routes": traefik_routes(hostvars, odoo_hosts),
         "peers": {
-            "postgresql": [a for a in clients if a],
-            "odoo": [a for a in proxies if a],
-            "redis": [o["client_address"] for o in odoo if o["client_address"]],
+            "postgresql": peer_addresses(clients, hostvars),
+            "odoo": peer_addresses(_group(groups, names["traefik"]), hostvars),
+            "redis": peer_addresses(odoo_hosts, hostvars),
         },
     }
 
@@ -220,4 +243,6 @@ class FilterModule:
             "postgresql_members": postgresql_members,
             "odoo_cluster_clients": odoo_cluster_clients,
             "odoo_redis_users": odoo_redis_users,
+            "peer_addresses": peer_addresses,
+            "redis_endpoint": redis_endpoint,
         }

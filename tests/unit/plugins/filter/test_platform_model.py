@@ -1,4 +1,5 @@
-"""platform_model, postgresql_members and odoo_cluster_clients: the facts roles derive about each other's hosts."""
+"""platform_model and its slices (postgresql_members, odoo_cluster_clients, odoo_redis_users, peer_addresses,
+redis_endpoint): the facts roles derive about each other's hosts."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ from ansible_collections.odoo_cloud.platform.plugins.filter.platform_model impor
     FilterModule,
     odoo_cluster_clients,
     odoo_redis_users,
+    peer_addresses,
     platform_model,
     postgresql_members,
+    redis_endpoint,
 )
 
 FACTS = {"processor_vcpus": 2, "memtotal_mb": 4096}
@@ -197,7 +200,8 @@ def test_model_holds_no_secret():
 
 
 def test_filters_registered():
-    assert set(FilterModule().filters()) == {"platform_model", "postgresql_members", "odoo_cluster_clients", "odoo_redis_users"}
+    assert set(FilterModule().filters()) == {"platform_model", "postgresql_members", "odoo_cluster_clients", "odoo_redis_users",
+                                             "peer_addresses", "redis_endpoint"}
 
 
 def test_redis_users_one_per_instance_with_a_password():
@@ -222,3 +226,42 @@ def test_redis_users_refuse_one_user_for_two_instances():
     hostvars["app2"]["odoo_redis_passwords"] = ["prod"]
     with pytest.raises(AnsibleFilterError, match="odoo_redis_passwords must map instance names to passwords"):
         odoo_redis_users(["app2"], hostvars)
+
+
+def test_peer_addresses_of_hosts_and_of_groups():
+    hostvars, groups = stack()
+    assert peer_addresses(["edge"], hostvars) == ["10.0.0.11"]
+    # groups: their hosts in order, an address shared by two hosts once
+    hostvars["edge"]["private_address"] = "10.0.0.21"
+    assert peer_addresses(["odoo", "traefik", "nosuchgroup"], hostvars, groups=groups) == ["10.0.0.21", "fd00::22"]
+
+
+def test_peer_without_address_is_a_sentence_the_firewall_refuses():
+    hostvars, groups = stack()
+    # pg-3.b has only ansible_host: never admitted by the address Ansible reaches it at
+    assert peer_addresses(["pg-3.b", "edge"], hostvars) == ["host pg-3.b has no private_address", "10.0.0.11"]
+    assert peer_addresses(["pg1"], hostvars, address_var="postgresql_address") == ["10.9.0.31"]
+
+
+@pytest.mark.parametrize("bad", ["edge", {"edge": 1}, 3])
+def test_peer_addresses_wants_a_list(bad):
+    hostvars = stack()[0]
+    with pytest.raises(AnsibleFilterError, match="peer_addresses: expects a list"):
+        peer_addresses(bad, hostvars)
+
+
+def test_peer_addresses_unknown_host():
+    hostvars = stack()[0]
+    with pytest.raises(AnsibleFilterError, match="host ghost is not in the inventory"):
+        peer_addresses(["ghost"], hostvars)
+
+
+def test_redis_endpoint_address_port_and_fallbacks():
+    hostvars, groups = stack()
+    assert redis_endpoint(groups["redis"], hostvars) == {"host": "cache", "address": "10.0.0.41", "port": 6380}
+    assert redis_endpoint([], hostvars) is None
+    hostvars["cache"] = {"ansible_host": "10.0.0.99"}
+    assert redis_endpoint(["cache"], hostvars) == {"host": "cache", "address": "10.0.0.99", "port": 6379}
+    hostvars["cache"] = {"redis_port": "x"}
+    with pytest.raises(AnsibleFilterError, match="redis_port 'x' is not a port number"):
+        redis_endpoint(["cache"], hostvars)
