@@ -216,7 +216,7 @@ def platform_model(hostvars: t.Any, groups: t.Any, primaries: t.Any = None, grou
         connections = None  # the Odoo hosts' facts are not gathered yet: the postgresql role says so when it sizes
 
     clients = [o["host"] for o in odoo if o["cluster"] == cluster]
-    return {
+    model = {
         "groups": names,
         "postgresql": {
             "members": members,
@@ -234,6 +234,21 @@ def platform_model(hostvars: t.Any, groups: t.Any, primaries: t.Any = None, grou
             "redis": peer_addresses(odoo_hosts, hostvars),
         },
     }
+    model["summary"] = summary(model)
+    return model
+
+
+def summary(model: Mapping) -> str:
+    """One line an operator reads before the run builds on the model."""
+    pg = model["postgresql"]
+    members = ", ".join(f"{m['host']} at {m['address']}" for m in pg["members"]) or "no member"
+    primary = (pg["primary"] or {}).get("host") or "undecided"
+    pools = f"{pg['connections']} connections" if pg["connections"] is not None else "not sized (no facts)"
+    odoo = ", ".join(f"{o['host']} {'+'.join(o['instances']) or 'no instance'}" for o in model["odoo"]) or "no host"
+    routes = ", ".join(r["domains"][0] for r in model["routes"] if r.get("domains")) or "none"
+    redis = f"{model['redis']['address']}:{model['redis']['port']}" if model["redis"] else "none"
+    return (f"PostgreSQL {model['groups']['postgresql']}: {members}; primary {primary}; Odoo pools {pools}. "
+            f"Odoo: {odoo}. Routes: {routes}. Redis: {redis}.")
 
 
 class FilterModule:

@@ -130,6 +130,20 @@ def test_model_slices():
                               "redis": ["10.0.0.21", "fd00::22"]}
 
 
+def test_model_summary_is_one_line():
+    hostvars, groups = stack()
+    model = platform_model(hostvars, groups)
+    assert "\n" not in model["summary"]
+    assert model["summary"] == (
+        f"PostgreSQL postgresql: pg1 at 10.9.0.31, pg2 at 10.0.0.32, pg-3.b at fd00::33; primary pg1; "
+        f"Odoo pools {model['postgresql']['connections']} connections. Odoo: app1 prod+staging, app2 shop. "
+        "Routes: erp.example.com, staging.example.com, shop.example.com. Redis: 10.0.0.41:6380.")
+    del hostvars["app1"]["ansible_facts"]
+    empty = platform_model(hostvars, {"all": [], "postgresql": [], "odoo": ["app1"]})["summary"]
+    assert empty == ("PostgreSQL postgresql: no member; primary undecided; Odoo pools not sized (no facts). "
+                     "Odoo: app1 prod+staging. Routes: erp.example.com, staging.example.com. Redis: none.")
+
+
 def test_model_connection_budget_follows_the_sizing():
     hostvars, groups = stack()
     model = platform_model(hostvars, groups)
