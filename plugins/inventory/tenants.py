@@ -165,6 +165,7 @@ HOST_KEYS = {"name", "address", "ansible_host", "roles", "vars"}
 DATABASE_KEYS = {"placement", "server", "name"}
 BACKUP_KEYS = {"enabled", "schedule", "retention_days"}
 LABEL_RE = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+SPACE_RE = re.compile(r"\s")
 VAR_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 CRON_FIELD_RE = re.compile(r"^(\*|[0-9]+(-[0-9]+)?)(/[0-9]+)?(,(\*|[0-9]+(-[0-9]+)?)(/[0-9]+)?)*$")
 CRON_MACROS = ("@hourly", "@daily", "@weekly", "@monthly", "@yearly")
@@ -265,6 +266,8 @@ class Catalog:
         return value
 
     def _unknown_keys(self, name: str, field: str, raw: dict, known: set[str]) -> None:
+        if raw.keys() <= known:
+            return
         unknown = sorted(str(k) for k in raw if k not in known)
         if unknown:
             self._err(name, field, f"unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
@@ -314,7 +317,7 @@ class Catalog:
             self._err(name, "odoo_version", f"{raw.get('odoo_version')!r} is not a known Odoo version; use one of "
                       f"{', '.join(ODOO_VERSIONS)} (quoted, as a string)")
         image = raw.get("image", DEFAULT_IMAGE)
-        if not isinstance(image, str) or not image or any(c.isspace() for c in image) or "@" in image:
+        if not isinstance(image, str) or not image or SPACE_RE.search(image) or "@" in image:
             self._err(name, "image", f"{image!r} is not an image repository such as registry.example.com/acme/odoo")
         elif ":" in image.rsplit("/", 1)[-1]:
             self._err(name, "image", f"{image!r} carries a tag; give the repository only "
@@ -452,7 +455,7 @@ class Catalog:
             address = self._address(name, f"{field} address", host.get("address"))
             ansible_host = host.get("ansible_host")
             if ansible_host is not None and (not isinstance(ansible_host, str) or not ansible_host
-                                             or any(c.isspace() for c in ansible_host)):
+                                             or SPACE_RE.search(ansible_host)):
                 self._err(name, f"{field} ansible_host", f"{ansible_host!r} is not an address or host name")
             roles = host.get("roles")
             if not isinstance(roles, list) or not roles:
