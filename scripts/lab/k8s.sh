@@ -403,8 +403,12 @@ k8s_stage_cp() {
 }
 
 # The node's cgroup: kubelet's cgroupRoot is the lab host's own cgroup (cgroupfs driver, cgroup v1).
+# (systemd inside moves itself to .../init.scope: the container's cgroup is Docker's /docker/<id>.)
 k8s_node_cgroup() {
-  docker exec "$K8S_NODE" sed -n 's/^[0-9]*:memory://p' /proc/1/cgroup
+  local id
+  id=$(docker inspect -f '{{.Id}}' "$K8S_NODE")
+  [ -d "/sys/fs/cgroup/memory/docker/$id" ] || return 0
+  echo "/docker/$id"
 }
 
 k8s_stage_node() {
