@@ -55,13 +55,15 @@ k8s_go() {
 
 k8s_json() { python3 -c 'import json, sys; print(json.load(sys.stdin).get(sys.argv[1]) or "")' "$1"; }
 
-# k8s_module_dir MODULE@VERSION: download it (if needed), print "DIR GOMOD TIME".
+# k8s_module MODULE@VERSION: download it (if needed), print "DIR GOMOD TIME".
 k8s_module() {
   local dl
   mkdir -p "$K8S_DIR"
   dl=$(k8s_go -C "$K8S_DIR" mod download -json "$1") \
     || die "cannot download $1 from the Go module proxy ($(k8s_go env GOPROXY))"
-  printf '%s %s %s\n' "$(k8s_json Dir <<<"$dl")" "$(k8s_json GoMod <<<"$dl")" "$(k8s_json Time <<<"$dl")"
+  # (the release time is in the .info file, not in download's answer)
+  printf '%s %s %s\n' "$(k8s_json Dir <<<"$dl")" "$(k8s_json GoMod <<<"$dl")" \
+    "$(k8s_json Time <"$(k8s_json Info <<<"$dl")" 2>/dev/null || true)"
 }
 
 k8s_need_go() {  # k8s_need_go GOMOD WHAT: dies unless the machine's Go is new enough
