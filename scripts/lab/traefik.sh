@@ -156,7 +156,9 @@ for g in mod.get("Godebug") or []:
 }
 
 traefik_version_ok() {  # traefik_version_ok BINARY VERSION
-  [ -x "$1" ] && "$1" version 2>/dev/null | grep -Eq "^Version:[[:space:]]+${2#v}\$"
+  # grep without -q reads to the end: with -q it may exit first, traefik then dies of SIGPIPE and
+  # pipefail turns the match into a failure (seen: a needless rebuild, then "does not report").
+  [ -x "$1" ] && "$1" version 2>/dev/null | grep -E "^Version:[[:space:]]+${2#v}\$" >/dev/null
 }
 
 traefik_lab_main() {
