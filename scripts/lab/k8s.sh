@@ -524,6 +524,10 @@ version = 2
   # Docker creates no cgroup for a container under the hugetlb controller.
   tolerate_missing_hugetlb_controller = true
   disable_hugetlb_controller = true
+  # A lab host has no CAP_SYS_RESOURCE, so nothing in it may lower an oom_score_adj (the sandbox's
+  # -998 failed: "nsexec: failed to update /proc/self/oom_score_adj: Permission denied"); this caps
+  # every container's value at containerd's own.
+  restrict_oom_score_adj = true
   [plugins."io.containerd.grpc.v1.cri".containerd]
     # overlayfs on the lab host's own overlay root fails ("invalid argument").
     snapshotter = "native"
