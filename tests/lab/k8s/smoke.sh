@@ -20,7 +20,7 @@ KUBECONFIG_FILE="$LAB_CACHE/k8s/admin.kubeconfig"
 NODE=lab-k8s-node1
 NS=lab-k8s-smoke
 IMAGE=${ODOO_CLOUD_LAB_STANDIN_IMAGE:-10.77.0.2:5000/lab/odoo-standin:18.0}
-READY_TIMEOUT=${SMOKE_READY_TIMEOUT:-180}
+READY_TIMEOUT=${SMOKE_READY_TIMEOUT:-120}
 
 [ -x "$KUBECTL" ] || die "$KUBECTL is missing: run scripts/lab.sh k8s-up first"
 [ -s "$KUBECONFIG_FILE" ] || die "$KUBECONFIG_FILE is missing: run scripts/lab.sh k8s-up first"
@@ -195,6 +195,12 @@ if k wait -n "$NS" --for=condition=Ready pod/client-allowed pod/client-other --t
   pass "client pods Ready" $((SECONDS - t))
 else
   fail "client pods Ready" $((SECONDS - t))
+fi
+
+if [ "$failures" -gt 0 ]; then
+  printf 'the pods are not Ready: the Service and NetworkPolicy checks are skipped\n'
+  printf '%d check(s) failed; checks took %d s\n' "$failures" "$((SECONDS - T0))"
+  exit 1
 fi
 
 cluster_ip=$(k get service -n "$NS" odoo -o jsonpath='{.spec.clusterIP}')
