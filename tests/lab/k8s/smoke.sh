@@ -93,11 +93,19 @@ fi)
 EOF
 }
 
-# http_from POD URL: one GET from inside POD (the stand-in image has python3), 3 s timeout.
+# http_from POD URL: one GET from inside POD (the stand-in image has python3), 3 s timeout. Exit 3
+# when the request itself failed (refused, timed out), so that a kubectl exec failure is not taken
+# for a NetworkPolicy refusal.
 http_from() {
   timeout 25 "$KUBECTL" --kubeconfig "$KUBECONFIG_FILE" --request-timeout=20s exec -n "$NS" "$1" -- \
-    python3 -c 'import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1], timeout=3).read().decode())' \
-    "$2" 2>/dev/null
+    python3 -c '
+import sys, urllib.request
+try:
+    print(urllib.request.urlopen(sys.argv[1], timeout=3).read().decode())
+except Exception as exc:
+    print("request failed:", exc)
+    sys.exit(3)
+' "$2" 2>/dev/null
 }
 
 # retry_until SECONDS CMD...: run CMD every second until it succeeds or SECONDS have passed.
@@ -206,7 +214,11 @@ fi
 cluster_ip=$(k get service -n "$NS" odoo -o jsonpath='{.spec.clusterIP}')
 url="http://$cluster_ip:8069/web/health"
 health_ok() { http_from "$1" "$url" | grep -q '"status": *"pass"'; }
-health_refused() { ! http_from "$1" "$url" >/dev/null; }
+health_refused() {
+  local rc=0
+  http_from "$1" "$url" >/dev/null || rc=$?
+  [ "$rc" = 3 ]
+}
 
 # 5. the ClusterIP Service answers from another pod (before any policy: from both clients)
 t=$SECONDS
