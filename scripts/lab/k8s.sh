@@ -524,6 +524,10 @@ version = 2
   # Docker creates no cgroup for a container under the hugetlb controller.
   tolerate_missing_hugetlb_controller = true
   disable_hugetlb_controller = true
+  # A lab host has no CAP_SYS_RESOURCE, so nothing in it may lower an oom_score_adj (the sandbox's
+  # -998 failed: "nsexec: failed to update /proc/self/oom_score_adj: Permission denied"); this caps
+  # every container's value at containerd's own.
+  restrict_oom_score_adj = true
   [plugins."io.containerd.grpc.v1.cri".containerd]
     # overlayfs on the lab host's own overlay root fails ("invalid argument").
     snapshotter = "native"
@@ -555,10 +559,12 @@ k8s_install() {
   local host=$1 s="$K8S_DIR/stage/$1" sha
   shift
   sha=$(k8s_stage_sha "$s")
+  K8S_CHANGED=0
   if [ "$(docker exec "$host" cat /etc/odoo-cloud-lab-k8s.sha 2>/dev/null || true)" = "$sha" ]; then
     docker exec "$host" systemctl start "$@"
     return 0
   fi
+  K8S_CHANGED=1
   log "installing the Kubernetes files on $host"
   docker exec "$host" systemctl stop "$@" 2>/dev/null || true
   tar -C "$s" -cf - --owner=0 --group=0 . | docker exec -i "$host" tar -C / --no-overwrite-dir -xf -
@@ -742,21 +748,28 @@ k8s_cmd_up() {
   k8s_install "$K8S_NODE" odoo-cloud-lab-k8s-prepare containerd kubelet kube-proxy kube-router
   k8s_node_cni
   k8s_wait_node_ready "$t_kubelet"
-  log "$K8S_NODE Ready $((SECONDS - t_kubelet)) s after its units were (re)started"
+  if [ "$K8S_CHANGED" = 1 ]; then
+    log "$K8S_NODE Ready $((SECONDS - t_kubelet)) s after its units were (re)started"
+  else
+    log "$K8S_NODE Ready (nothing changed on it)"
+  fi
   k8s_traefik_crds
   log "Kubernetes lab up in $((SECONDS - t0)) s: kubectl --kubeconfig $K8S_ADMIN_KUBECONFIG get nodes"
   kubectl_admin get nodes -o wide
 }
 
 k8s_cmd_status() {
-  local h
+  local h units u
   docker info >/dev/null 2>&1 || { echo "dockerd is not running"; return 0; }
   for h in "$K8S_CP" "$K8S_NODE"; do
     if [ "$(docker inspect -f '{{.State.Running}}' "$h" 2>/dev/null)" = true ]; then
       case $h in
-        "$K8S_CP") echo "$h: $(docker exec "$h" systemctl is-active etcd kube-apiserver kube-controller-manager kube-scheduler | tr '\n' ' ')" ;;
-        *) echo "$h: $(docker exec "$h" systemctl is-active containerd kubelet kube-proxy kube-router | tr '\n' ' ')" ;;
+        "$K8S_CP") units="etcd kube-apiserver kube-controller-manager kube-scheduler" ;;
+        *) units="containerd kubelet kube-proxy kube-router" ;;
       esac
+      printf '%s:' "$h"
+      for u in $units; do printf ' %s=%s' "$u" "$(docker exec "$h" systemctl is-active "$u" || true)"; done
+      echo
     else
       echo "$h: not running"
     fi

@@ -20,7 +20,7 @@ KUBECONFIG_FILE="$LAB_CACHE/k8s/admin.kubeconfig"
 NODE=lab-k8s-node1
 NS=lab-k8s-smoke
 IMAGE=${ODOO_CLOUD_LAB_STANDIN_IMAGE:-10.77.0.2:5000/lab/odoo-standin:18.0}
-READY_TIMEOUT=${SMOKE_READY_TIMEOUT:-180}
+READY_TIMEOUT=${SMOKE_READY_TIMEOUT:-120}
 
 [ -x "$KUBECTL" ] || die "$KUBECTL is missing: run scripts/lab.sh k8s-up first"
 [ -s "$KUBECONFIG_FILE" ] || die "$KUBECONFIG_FILE is missing: run scripts/lab.sh k8s-up first"
@@ -93,11 +93,19 @@ fi)
 EOF
 }
 
-# http_from POD URL: one GET from inside POD (the stand-in image has python3), 3 s timeout.
+# http_from POD URL: one GET from inside POD (the stand-in image has python3), 3 s timeout. Exit 3
+# when the request itself failed (refused, timed out), so that a kubectl exec failure is not taken
+# for a NetworkPolicy refusal.
 http_from() {
   timeout 25 "$KUBECTL" --kubeconfig "$KUBECONFIG_FILE" --request-timeout=20s exec -n "$NS" "$1" -- \
-    python3 -c 'import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1], timeout=3).read().decode())' \
-    "$2" 2>/dev/null
+    python3 -c '
+import sys, urllib.request
+try:
+    print(urllib.request.urlopen(sys.argv[1], timeout=3).read().decode())
+except Exception as exc:
+    print("request failed:", exc)
+    sys.exit(3)
+' "$2" 2>/dev/null
 }
 
 # retry_until SECONDS CMD...: run CMD every second until it succeeds or SECONDS have passed.
@@ -197,10 +205,20 @@ else
   fail "client pods Ready" $((SECONDS - t))
 fi
 
+if [ "$failures" -gt 0 ]; then
+  printf 'the pods are not Ready: the Service and NetworkPolicy checks are skipped\n'
+  printf '%d check(s) failed; checks took %d s\n' "$failures" "$((SECONDS - T0))"
+  exit 1
+fi
+
 cluster_ip=$(k get service -n "$NS" odoo -o jsonpath='{.spec.clusterIP}')
 url="http://$cluster_ip:8069/web/health"
 health_ok() { http_from "$1" "$url" | grep -q '"status": *"pass"'; }
-health_refused() { ! http_from "$1" "$url" >/dev/null; }
+health_refused() {
+  local rc=0
+  http_from "$1" "$url" >/dev/null || rc=$?
+  [ "$rc" = 3 ]
+}
 
 # 5. the ClusterIP Service answers from another pod (before any policy: from both clients)
 t=$SECONDS
