@@ -162,6 +162,7 @@ stage_molecule() {
   local scenarios=("$@") s rc=0
   [ ${#scenarios[@]} -gt 0 ] || mapfile -t scenarios < <(list_scenarios)
   "$REPO_ROOT/scripts/lab.sh" up || return 1
+  if [[ " ${scenarios[*]} " == *" tenants "* ]]; then "$REPO_ROOT/scripts/lab.sh" k8s-up || return 1; fi
   for s in "${scenarios[@]}"; do
     log "molecule scenario $s"
     "$VENV/bin/molecule" test -s "$s" || { rc=1; log "molecule scenario $s FAILED"; }
@@ -169,16 +170,22 @@ stage_molecule() {
   return $rc
 }
 
-# Scenarios that share no host run side by side in two lanes: the five-host stack alone (the longest),
-# the others one after another. Each scenario's output goes to .build/molecule/NAME.log and is printed
-# whole when its lane is done; each counts as one stage.
-MOLECULE_LANE_A=(stack)
+# Scenarios that share no host run side by side in three lanes: the five-host stack alone (the longest),
+# PostgreSQL then the Kubernetes tenants, and every other scenario one after another (a scenario no lane
+# names joins the last). Each scenario's output goes to .build/molecule/NAME.log and is printed whole when
+# the lanes are done; each counts as one stage.
+MOLECULE_LANES=("stack" "postgresql tenants")
 run_molecule_lanes() {
-  local dir="$REPO_ROOT/.build/molecule" s lane_b=() pid_a pid_b
+  local dir="$REPO_ROOT/.build/molecule" s lane named=" " lanes=() all=() pids=()
   mkdir -p "$dir"
-  for s in $(list_scenarios); do
-    [[ " ${MOLECULE_LANE_A[*]} " == *" $s "* ]] || lane_b+=("$s")
+  for lane in "${MOLECULE_LANES[@]}"; do
+    local present=()
+    for s in $lane; do [ -f "molecule/$s/molecule.yml" ] && present+=("$s"); named+="$s "; done
+    lanes+=("${present[*]}")
   done
+  local rest=()
+  for s in $(list_scenarios); do [[ "$named" == *" $s "* ]] || rest+=("$s"); done
+  lanes+=("${rest[*]}")
   run_lane() {
     local s start rc
     for s in "$@"; do
@@ -188,16 +195,18 @@ run_molecule_lanes() {
       echo "$rc $((SECONDS - start))" >"$dir/$s.rc"
     done
   }
-  local lane_a=()
-  for s in "${MOLECULE_LANE_A[@]}"; do [ -f "molecule/$s/molecule.yml" ] && lane_a+=("$s"); done
-  log "molecule scenarios in two lanes: [${lane_a[*]}] and [${lane_b[*]}]"
-  run_lane "${lane_a[@]}" & pid_a=$!
-  run_lane "${lane_b[@]}" & pid_b=$!
-  wait "$pid_a" "$pid_b"
+  log "molecule scenarios in ${#lanes[@]} lanes: $(printf '[%s] ' "${lanes[@]}")"
+  for lane in "${lanes[@]}"; do
+    # shellcheck disable=SC2086 # a lane is a space-separated list of scenario names
+    run_lane $lane & pids+=($!)
+    # shellcheck disable=SC2206
+    all+=($lane)
+  done
+  wait "${pids[@]}"
   # Passed scenarios first, failed ones last, each failure followed by its failing tasks, so the end
   # of the output (what CI keeps) shows why.
   local rc secs ok=() bad=()
-  for s in "${lane_a[@]}" "${lane_b[@]}"; do
+  for s in "${all[@]}"; do
     read -r rc secs <"$dir/$s.rc" || { rc=1; secs=0; }
     if [ "$rc" = 0 ]; then ok+=("$s $secs"); else bad+=("$s $secs"); fi
   done
@@ -218,6 +227,26 @@ run_molecule_lanes() {
   done
 }
 
+K8S_LAB_PID=""
+start_k8s_lab() {
+  local dir="$REPO_ROOT/.build"
+  mkdir -p "$dir"
+  K8S_LAB_START=$SECONDS
+  ( nice -n 10 "$REPO_ROOT/scripts/lab.sh" k8s-up >"$dir/k8s-up.log" 2>&1 ) &
+  K8S_LAB_PID=$!
+  log "Kubernetes lab: building and starting in the background (log in $dir/k8s-up.log)"
+}
+
+# The background k8s-up's result, its output, and the smoke test of the cluster (tests/lab/k8s/smoke.sh).
+wait_k8s_lab() {
+  local rc=0
+  [ -n "$K8S_LAB_PID" ] || start_k8s_lab
+  wait "$K8S_LAB_PID" || rc=$?
+  cat "$REPO_ROOT/.build/k8s-up.log"
+  log "Kubernetes lab: k8s-up rc $rc after $((SECONDS - K8S_LAB_START)) s"
+  [ "$rc" = 0 ] && bash "$REPO_ROOT/tests/lab/k8s/smoke.sh"
+}
+
 main() {
   local mode=${1:-fast}
   # Tools the stages call: shellcheck (lint), rsync and git (the ansible-test copy).
@@ -233,8 +262,12 @@ main() {
     full)
       # The lab needs root: set it up first so a missing install step fails early.
       run_stage lab "$REPO_ROOT/scripts/lab.sh" up
+      # The Kubernetes lab (its binaries take most of the cold start) builds and starts in the background,
+      # niced, while the checks that need no lab host run.
+      start_k8s_lab
       run_stage lint stage_lint; run_stage sanity stage_sanity; run_stage units stage_units
       run_stage compat stage_compat; run_stage build stage_build
+      run_stage k8s-lab wait_k8s_lab
       if "$REPO_ROOT/scripts/lab.sh" up; then
         run_molecule_lanes
       else
