@@ -16,7 +16,7 @@ description:
   - One rule per tenant and source network, C(scram-sha-256), naming the tenant's role (C(database.role)) and
     its database (C(database.name)) only, never C(all). Pods reach the database from the cluster's pod network
     (or the nodes' addresses when the CNI masquerades), given as O(sources).
-  - Dedicated tenants and tenants with a dedicated database are left out. Nothing is guessed: a tenant
+  - Dedicated tenants and tenants with a dedicated database are left out. Nothing is guessed; a tenant
     without a database name or role, or a source that is not an address or a network, fails naming the
     tenant and the field.
 options:

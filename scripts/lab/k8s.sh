@@ -288,6 +288,7 @@ k8s_pki_cert() {  # k8s_pki_cert NAME SUBJECT EXTENDED_KEY_USAGE [SAN,...]
 
 k8s_pki() {
   local d=$K8S_PKI
+  ensure_apt_packages openssl
   mkdir -p "$d"
   chmod 0700 "$d"
   if [ ! -s "$d/ca.key" ] || ! openssl x509 -in "$d/ca.crt" -noout -checkend 31536000 >/dev/null 2>&1; then

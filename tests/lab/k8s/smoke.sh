@@ -52,6 +52,7 @@ metadata:
   labels: $2
 spec:
   automountServiceAccountToken: false
+  dnsPolicy: Default   # the lab cluster runs no DNS; every check uses addresses
   terminationGracePeriodSeconds: 2
   securityContext:
     runAsNonRoot: true
