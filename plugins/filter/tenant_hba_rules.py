@@ -14,7 +14,8 @@ description:
     server, in the shape of the postgresql role's C(postgresql_hba_extra) (community.postgresql.postgresql_pg_hba
     rule dicts).
   - One rule per tenant and source network, C(scram-sha-256), naming the tenant's role (C(database.role)) and
-    its database (C(database.name)) only, never C(all). Pods reach the database from the cluster's pod network
+    its database (C(database.name)) and C(postgres) only, never C(all): Odoo's server start (the official
+    image's C(wait-for-psql.py)), its cron workers and its database list connect to C(postgres). Pods reach the database from the cluster's pod network
     (or the nodes' addresses when the CNI masquerades), given as O(sources).
   - Dedicated tenants and tenants with a dedicated database are left out. Nothing is guessed; a tenant
     without a database name or role, or a source that is not an address or a network, fails naming the
@@ -40,8 +41,7 @@ options:
     default: hostssl
     choices: [host, hostssl]
   extra_databases:
-    description: More databases the tenant's role may connect to (for example V(postgres) for an Odoo that lists
-      databases); none by default, the tenant's C(db_name) is enough for Odoo.
+    description: More databases the tenant's role may connect to, besides its own and C(postgres).
     type: list
     elements: str
     default: []
@@ -60,7 +60,7 @@ _value:
   type: list
   elements: dict
   sample:
-    - {contype: hostssl, databases: bakery_dupont, users: odoo_bakery_dupont, address: 10.244.0.0/16, method: scram-sha-256}
+    - {contype: hostssl, databases: 'bakery_dupont,postgres', users: odoo_bakery_dupont, address: 10.244.0.0/16, method: scram-sha-256}
 """
 
 import ipaddress
@@ -129,7 +129,9 @@ def tenant_hba_rules(tenants: t.Any, sources: t.Any = None, server: t.Any = None
         seen.add(name)
         db = _ident(name, "database.name", database.get("name"))
         role = _ident(name, "database.role", database.get("role"))
-        databases = [db] + [_ident(name, "extra_databases", d) for d in extra if d != db]
+        # `postgres` too: Odoo's server start (the image's wait-for-psql), its cron workers and its database list
+        # connect there, as the postgresql role's rules for VM instances allow.
+        databases = list(dict.fromkeys([db, "postgres"] + [_ident(name, "extra_databases", d) for d in extra]))
         for net in nets:
             rules.append({"contype": contype, "databases": ",".join(databases), "users": role,
                           "address": net, "method": "scram-sha-256"})

@@ -15,7 +15,7 @@ def tenant(tenant_name="bakery-dupont", tier="shared", placement="shared", serve
 
 def test_one_tenant_its_role_to_its_database_only():
     assert tenant_hba_rules(tenant(), sources=["10.244.0.0/16"]) == [
-        {"contype": "hostssl", "databases": "bakery_dupont", "users": "odoo_bakery_dupont",
+        {"contype": "hostssl", "databases": "bakery_dupont,postgres", "users": "odoo_bakery_dupont",
          "address": "10.244.0.0/16", "method": "scram-sha-256"},
     ]
 
@@ -39,15 +39,17 @@ def test_list_filtered_by_server_and_tier():
                tenant("ded-db", placement="dedicated")]
     rules = tenant_hba_rules(tenants, sources=["10.244.0.0/16"], server="pg-shared-1", contype="host")
     assert [(r["users"], r["databases"], r["contype"]) for r in rules] == [
-        ("odoo_bakery_dupont", "bakery_dupont", "host"),
-        ("odoo_studio_nord", "studio_nord_prod", "host"),
+        ("odoo_bakery_dupont", "bakery_dupont,postgres", "host"),
+        ("odoo_studio_nord", "studio_nord_prod,postgres", "host"),
     ]
     assert len(tenant_hba_rules(tenants, sources=["10.244.0.0/16"])) == 3
 
 
-def test_extra_databases():
-    rules = tenant_hba_rules(tenant(), sources=["10.244.0.0/16"], extra_databases=["postgres"])
-    assert rules[0]["databases"] == "bakery_dupont,postgres"
+def test_postgres_always_and_extra_databases_once():
+    # Odoo's server start (the official image's wait-for-psql.py), its crons and its database list use `postgres`.
+    assert tenant_hba_rules(tenant(), sources=["10.244.0.0/16"])[0]["databases"] == "bakery_dupont,postgres"
+    rules = tenant_hba_rules(tenant(), sources=["10.244.0.0/16"], extra_databases=["postgres", "reports"])
+    assert rules[0]["databases"] == "bakery_dupont,postgres,reports"
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [
