@@ -14,7 +14,7 @@ description:
     server, in the shape of the postgresql role's C(postgresql_hba_extra) (community.postgresql.postgresql_pg_hba
     rule dicts).
   - One rule per tenant and source network, C(scram-sha-256), naming the tenant's role (C(database.role)) and
-    its database (C(database.name)) and C(postgres) only, never C(all): Odoo's server start (the official
+    its database (C(database.name)) and C(postgres) only, never C(all); Odoo's server start (the official
     image's C(wait-for-psql.py)), its cron workers and its database list connect to C(postgres). Pods reach the database from the cluster's pod network
     (or the nodes' addresses when the CNI masquerades), given as O(sources).
   - Dedicated tenants and tenants with a dedicated database are left out. Nothing is guessed; a tenant
