@@ -60,7 +60,7 @@ def in_process(source: Path, rounds: int) -> list[float]:
         in_process.ready = True  # type: ignore[attr-defined]
     loader = DataLoader()
     times = []
-    for _ in range(rounds):
+    for _round in range(rounds):
         plugin = inventory_loader.get("odoo_cloud.platform.tenants")
         inventory = InventoryData()
         start = time.perf_counter()
@@ -72,7 +72,7 @@ def in_process(source: Path, rounds: int) -> list[float]:
 def command(source: Path, rounds: int) -> list[float]:
     env = {**os.environ, "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"), "ANSIBLE_INVENTORY_CACHE": "False"}
     times = []
-    for _ in range(rounds):
+    for _round in range(rounds):
         start = time.perf_counter()
         subprocess.run([str(Path(sys.executable).parent / "ansible-inventory"), "-i", str(source), "--graph"],
                        check=True, stdout=subprocess.DEVNULL, env=env, timeout=600)
