@@ -13,18 +13,24 @@ passed=0
 failed=0
 failed_stages=()
 
+stage_times=()
+
+# record_stage NAME RC SECONDS: counts a stage and prints its result.
+record_stage() {
+  stage_times+=("$(printf '%-24s %-6s %6s s' "$1" "$([ "$2" = 0 ] && echo ok || echo FAILED)" "$3")")
+  if [ "$2" = 0 ]; then
+    passed=$((passed + 1)); log "stage $1 passed ($3 s)"
+  else
+    failed=$((failed + 1)); failed_stages+=("$1"); log "stage $1 FAILED ($3 s)"
+  fi
+}
+
 run_stage() {
   local name=$1; shift
   log "stage $name"
-  local start=$SECONDS
-  if "$@"; then
-    passed=$((passed + 1))
-    log "stage $name passed ($((SECONDS - start)) s)"
-  else
-    failed=$((failed + 1))
-    failed_stages+=("$name")
-    log "stage $name FAILED ($((SECONDS - start)) s)"
-  fi
+  local start=$SECONDS rc=0
+  "$@" || rc=$?
+  record_stage "$name" "$rc" "$((SECONDS - start))"
 }
 
 # ansible-test needs the collection at .../ansible_collections/odoo_cloud/platform, outside the
@@ -172,78 +178,99 @@ stage_molecule() {
 
 # Scenarios that share no host run side by side in three lanes: the five-host stack alone (the longest),
 # PostgreSQL then the Kubernetes tenants, and every other scenario one after another (a scenario no lane
-# names joins the last). Each scenario's output goes to .build/molecule/NAME.log and is printed whole when
-# the lanes are done; each counts as one stage.
+# names joins the last). The lanes start as soon as the lab is up, while the checks that need no lab host
+# run niced beside them; a scenario in K8S_SCENARIOS first waits for the background Kubernetes lab.
+# Each scenario's output goes to .build/molecule/NAME.log, its "rc seconds" to NAME.rc.
 MOLECULE_LANES=("stack" "postgresql tenants")
-run_molecule_lanes() {
-  local dir="$REPO_ROOT/.build/molecule" s lane named=" " lanes=() all=() pids=()
-  mkdir -p "$dir"
+K8S_SCENARIOS=" tenants "
+MOLECULE_DIR="$REPO_ROOT/.build/molecule"
+MOLECULE_PIDS=()
+MOLECULE_ALL=()
+
+run_lane() {
+  local s start rc
+  for s in "$@"; do
+    if [[ "$K8S_SCENARIOS" == *" $s "* ]] && ! k8s_lab_ready; then
+      echo "the Kubernetes lab did not come up (see the k8s-lab stage): scenario $s not run" >"$MOLECULE_DIR/$s.log"
+      echo "1 0" >"$MOLECULE_DIR/$s.rc"
+      continue
+    fi
+    start=$SECONDS
+    "$VENV/bin/molecule" test -s "$s" >"$MOLECULE_DIR/$s.log" 2>&1
+    rc=$?
+    echo "$rc $((SECONDS - start))" >"$MOLECULE_DIR/$s.rc"
+  done
+}
+
+start_molecule_lanes() {
+  local s lane named=" " lanes=() rest=()
+  rm -rf "$MOLECULE_DIR" && mkdir -p "$MOLECULE_DIR"
   for lane in "${MOLECULE_LANES[@]}"; do
     local present=()
     for s in $lane; do [ -f "molecule/$s/molecule.yml" ] && present+=("$s"); named+="$s "; done
     lanes+=("${present[*]}")
   done
-  local rest=()
   for s in $(list_scenarios); do [[ "$named" == *" $s "* ]] || rest+=("$s"); done
   lanes+=("${rest[*]}")
-  run_lane() {
-    local s start rc
-    for s in "$@"; do
-      start=$SECONDS
-      "$VENV/bin/molecule" test -s "$s" >"$dir/$s.log" 2>&1
-      rc=$?
-      echo "$rc $((SECONDS - start))" >"$dir/$s.rc"
-    done
-  }
-  log "molecule scenarios in ${#lanes[@]} lanes: $(printf '[%s] ' "${lanes[@]}")"
+  log "molecule scenarios in ${#lanes[@]} lanes, started in the background: $(printf '[%s] ' "${lanes[@]}")"
   for lane in "${lanes[@]}"; do
     # shellcheck disable=SC2086 # a lane is a space-separated list of scenario names
-    run_lane $lane & pids+=($!)
+    run_lane $lane & MOLECULE_PIDS+=($!)
     # shellcheck disable=SC2206
-    all+=($lane)
+    MOLECULE_ALL+=($lane)
   done
-  wait "${pids[@]}"
-  # Passed scenarios first, failed ones last, each failure followed by its failing tasks, so the end
-  # of the output (what CI keeps) shows why.
-  local rc secs ok=() bad=()
-  for s in "${all[@]}"; do
-    read -r rc secs <"$dir/$s.rc" || { rc=1; secs=0; }
+}
+
+# Waits for the lanes; passed scenarios first, failed ones last, each failure followed by its failing tasks,
+# so the end of the output (what CI keeps) shows why.
+finish_molecule_lanes() {
+  local s rc secs ok=() bad=()
+  wait "${MOLECULE_PIDS[@]}"
+  for s in "${MOLECULE_ALL[@]}"; do
+    read -r rc secs <"$MOLECULE_DIR/$s.rc" || { rc=1; secs=0; }
     if [ "$rc" = 0 ]; then ok+=("$s $secs"); else bad+=("$s $secs"); fi
   done
   for s in "${ok[@]}"; do
     read -r s secs <<<"$s"
-    log "molecule scenario $s output"; cat "$dir/$s.log"
-    passed=$((passed + 1)); log "stage molecule-$s passed ($secs s)"
+    log "molecule scenario $s output"; cat "$MOLECULE_DIR/$s.log"
+    record_stage "molecule-$s" 0 "$secs"
   done
   for s in "${bad[@]}"; do
     read -r s secs <<<"$s"
-    log "molecule scenario $s output"; cat "$dir/$s.log"
-    failed=$((failed + 1)); failed_stages+=("molecule-$s"); log "stage molecule-$s FAILED ($secs s)"
+    log "molecule scenario $s output"; cat "$MOLECULE_DIR/$s.log"
+    record_stage "molecule-$s" 1 "$secs"
   done
   for s in "${bad[@]}"; do
     read -r s secs <<<"$s"
     log "molecule scenario $s: failing tasks"
-    grep -n -B 12 -A 25 -E 'fatal: |FAILED! =>|failed: \[|ERROR ' "$dir/$s.log" | tail -n 150
+    grep -n -B 12 -A 25 -E 'fatal: |FAILED! =>|failed: \[|ERROR ' "$MOLECULE_DIR/$s.log" | tail -n 150
   done
 }
 
 K8S_LAB_PID=""
+K8S_LAB_RC="$REPO_ROOT/.build/k8s-up.rc"
 start_k8s_lab() {
   local dir="$REPO_ROOT/.build"
-  mkdir -p "$dir"
+  mkdir -p "$dir" && rm -f "$K8S_LAB_RC"
   K8S_LAB_START=$SECONDS
-  ( nice -n 10 "$REPO_ROOT/scripts/lab.sh" k8s-up >"$dir/k8s-up.log" 2>&1 ) &
+  ( nice -n 10 "$REPO_ROOT/scripts/lab.sh" k8s-up >"$dir/k8s-up.log" 2>&1; echo $? >"$K8S_LAB_RC" ) &
   K8S_LAB_PID=$!
   log "Kubernetes lab: building and starting in the background (log in $dir/k8s-up.log)"
+}
+
+# Blocks until the background k8s-up has ended; true when it succeeded.
+k8s_lab_ready() {
+  while [ ! -s "$K8S_LAB_RC" ]; do sleep 5; done
+  [ "$(cat "$K8S_LAB_RC")" = 0 ]
 }
 
 # The background k8s-up's result, its output, and the smoke test of the cluster (tests/lab/k8s/smoke.sh).
 wait_k8s_lab() {
   local rc=0
   [ -n "$K8S_LAB_PID" ] || start_k8s_lab
-  wait "$K8S_LAB_PID" || rc=$?
+  k8s_lab_ready || rc=1
   cat "$REPO_ROOT/.build/k8s-up.log"
-  log "Kubernetes lab: k8s-up rc $rc after $((SECONDS - K8S_LAB_START)) s"
+  log "Kubernetes lab: k8s-up rc $(cat "$K8S_LAB_RC") after $((SECONDS - K8S_LAB_START)) s"
   [ "$rc" = 0 ] && bash "$REPO_ROOT/tests/lab/k8s/smoke.sh"
 }
 
@@ -263,20 +290,22 @@ main() {
       # The lab needs root: set it up first so a missing install step fails early.
       run_stage lab "$REPO_ROOT/scripts/lab.sh" up
       # The Kubernetes lab (its binaries take most of the cold start) builds and starts in the background,
-      # niced, while the checks that need no lab host run.
+      # niced; the Molecule lanes start at once (the longest lane sets the suite's time), and the checks
+      # that need no lab host run niced beside them.
       start_k8s_lab
+      start_molecule_lanes
+      renice -n 5 -p $$ >/dev/null
       run_stage lint stage_lint; run_stage sanity stage_sanity; run_stage units stage_units
       run_stage compat stage_compat; run_stage build stage_build
       run_stage k8s-lab wait_k8s_lab
-      if "$REPO_ROOT/scripts/lab.sh" up; then
-        run_molecule_lanes
-      else
-        failed=$((failed + 1)); failed_stages+=(molecule)
-      fi ;;
+      finish_molecule_lanes ;;
     molecule) shift; run_stage molecule stage_molecule "$@" ;;
     lint|sanity|units|compat|build) for s in "$@"; do run_stage "$s" "stage_$s"; done ;;
     *) die "unknown mode '$mode'" ;;
   esac
+  if [ ${#stage_times[@]} -gt 1 ]; then
+    log "stage times (total $SECONDS s)"; printf '  %s\n' "${stage_times[@]}"
+  fi
   [ ${#failed_stages[@]} -eq 0 ] || log "failed stages: ${failed_stages[*]}"
   echo "summary: $passed passed, $failed failed"
   [ "$failed" -eq 0 ]
