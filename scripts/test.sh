@@ -196,7 +196,9 @@ run_lane() {
       continue
     fi
     start=$SECONDS
-    "$VENV/bin/molecule" test -s "$s" >"$MOLECULE_DIR/$s.log" 2>&1
+    # profile_tasks: each task's time in the log and the slowest ones at the end of each play run.
+    ANSIBLE_CALLBACKS_ENABLED=ansible.posix.profile_tasks PROFILE_TASKS_TASK_OUTPUT_LIMIT=15 \
+      "$VENV/bin/molecule" test -s "$s" >"$MOLECULE_DIR/$s.log" 2>&1
     rc=$?
     echo "$rc $((SECONDS - start))" >"$MOLECULE_DIR/$s.rc"
   done
