@@ -15,7 +15,8 @@ from ansible_collections.odoo_cloud.platform.plugins.filter.odoo_password_hash i
 NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 # Odoo's own rule for database names (odoo/service/db.py DBNAME_PATTERN).
 DBNAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
-LABEL_RE = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+# A host name: dot-separated labels of 1 to 63 lower-case letters, digits or "-", in one match (a 10,000-tenant catalog checks 10,000 of them).
+HOST_NAME_RE = re.compile(r"(?:(?!-)[a-z0-9-]{1,63}(?<!-)\.)+(?!-)[a-z0-9-]{1,63}(?<!-)\Z")
 # PostgreSQL role names the collection creates: unquoted identifiers (no quoting anywhere), not pg_*.
 ROLE_RE = re.compile(r"^(?!pg_)[a-z_][a-z0-9_]{0,62}$")
 # The PostgreSQL role and the Redis ACL user of an instance when none is given: named after it.
@@ -72,7 +73,7 @@ def _domain_error(domain: t.Any) -> str | None:
         return "must be lower case"
     if len(domain) > 253 or "." not in domain:
         return "must be a fully qualified host name such as erp.example.com (at least two labels, at most 253 characters)"
-    if not all(LABEL_RE.match(label) for label in domain.split(".")):
+    if not HOST_NAME_RE.match(domain):
         return ("is not a host name: each dot-separated label holds 1 to 63 lower-case letters, digits or '-', "
                 "and does not start or end with '-' (no spaces, '_', '*', ports or URLs)")
     return None

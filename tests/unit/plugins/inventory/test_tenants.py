@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import sys
 import time
 import typing as t
@@ -360,6 +361,27 @@ def test_catalog_file_errors(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(AnsibleParserError) as error:
         parse(tmp_path, {"catalog": str(tmp_path / "bad.yml")})
     assert message in str(error.value)
+
+
+def test_a_json_catalog_gives_the_same_inventory(tmp_path: Path) -> None:
+    from_yaml = parse(tmp_path, {}, catalog())
+    (tmp_path / "catalog.json").write_text(json.dumps(catalog()), encoding="utf-8")
+    from_json = parse(tmp_path, {"catalog": "catalog.json"}, name="json.tenants.yml")
+    assert sorted(from_json.hosts) == sorted(from_yaml.hosts)
+    for host in from_yaml.hosts:
+        assert hostvars(from_json, host) == hostvars(from_yaml, host), host
+    assert {g: hosts_of(from_json, g) for g in from_json.groups} == {g: hosts_of(from_yaml, g) for g in from_yaml.groups}
+
+
+@pytest.mark.parametrize(("raw", "message"), [
+    (b'{"tenants": [}', "is not valid JSON"),
+    (b'{"tenants": ["' + bytes([0xFF]) + b'"]}', "is not UTF-8 text"),
+])
+def test_json_catalog_errors(tmp_path: Path, raw: bytes, message: str) -> None:
+    (tmp_path / "bad.json").write_bytes(raw)
+    with pytest.raises(AnsibleParserError) as error:
+        parse(tmp_path, {"catalog": "bad.json"})
+    assert message in str(error.value) and "bad.json" in str(error.value)
 
 
 def test_a_full_pool(tmp_path: Path) -> None:
