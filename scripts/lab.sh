@@ -7,7 +7,7 @@
 #   scripts/lab.sh status    what is running
 #   scripts/lab.sh down      remove every lab container, the network and the registry's data
 #   scripts/lab.sh purge     down + remove lab images and the download cache
-#   scripts/lab.sh k8s-build|k8s-up|k8s-down|k8s-status   the Kubernetes lab (scripts/lab/k8s.sh)
+#   scripts/lab.sh k8s-build|k8s-up|k8s-down|k8s-status|k8s-kwok|k8s-kwok-down   the Kubernetes lab (scripts/lab/k8s.sh)
 set -euo pipefail
 # shellcheck source=scripts/common.sh
 source "$(dirname "$0")/common.sh"
@@ -213,8 +213,8 @@ case "${1:-up}" in
   status) cmd_status ;;
   down) cmd_down ;;
   purge) cmd_purge ;;
-  k8s-build|k8s-up|k8s-down|k8s-status)
+  k8s-build|k8s-up|k8s-down|k8s-status|k8s-kwok|k8s-kwok-down)
     # shellcheck source=scripts/lab/k8s.sh
     LAB_K8S_CMD=${1#k8s-} . "$REPO_ROOT/scripts/lab/k8s.sh" ;;
-  *) die "usage: $0 up|hosts|status|down|purge|k8s-build|k8s-up|k8s-down|k8s-status" ;;
+  *) die "usage: $0 up|hosts|status|down|purge|k8s-build|k8s-up|k8s-down|k8s-status|k8s-kwok|k8s-kwok-down" ;;
 esac

@@ -7,6 +7,9 @@
 #   scripts/lab.sh k8s-up       lab up + k8s-build + PKI + the two hosts, waits for the node Ready
 #   scripts/lab.sh k8s-status   hosts, units, nodes
 #   scripts/lab.sh k8s-down     remove the two hosts (binaries, PKI and Go caches are kept)
+#   scripts/lab.sh k8s-kwok     builds kwok and runs it on the control plane host: N simulated nodes
+#                               (ODOO_CLOUD_LAB_KWOK_NODES, default 4) for the benchmarks; k8s-kwok-down
+#                               removes them. The tests never use it: their pods run on the real node.
 #
 #   lab-k8s-cp     10.77.0.60   etcd, kube-apiserver (:6443), kube-controller-manager, kube-scheduler
 #   lab-k8s-node1  10.77.0.61   Debian's containerd, runc and CNI plugins; kubelet, kube-proxy
@@ -27,11 +30,15 @@ K8S_VERSION=${ODOO_CLOUD_LAB_K8S_VERSION:-v1.37.2}
 K8S_STAGING_VERSION=v0.${K8S_VERSION#v1.}
 ETCD_VERSION=${ODOO_CLOUD_LAB_ETCD_VERSION:-v3.7.3}
 KUBE_ROUTER_VERSION=${ODOO_CLOUD_LAB_KUBE_ROUTER_VERSION:-v2.1.0}
+KWOK_VERSION=${ODOO_CLOUD_LAB_KWOK_VERSION:-v0.8.0}
+KWOK_NODES=${ODOO_CLOUD_LAB_KWOK_NODES:-4}
 K8S_COMMANDS=(kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet kube-proxy)
 K8S_DIR="$LAB_CACHE/k8s"
 K8S_BIN="$K8S_DIR/$K8S_VERSION"
 ETCD_BIN="$K8S_DIR/etcd-$ETCD_VERSION/etcd"
 KUBE_ROUTER_BIN="$K8S_DIR/kube-router-$KUBE_ROUTER_VERSION/kube-router"
+KWOK_BIN="$K8S_DIR/kwok-$KWOK_VERSION/kwok"
+KWOK_LABEL=odoo-cloud-lab/kwok   # the nodes kwok plays the kubelet of carry this label, value "true"
 K8S_PKI="$K8S_DIR/pki"
 K8S_ADMIN_KUBECONFIG="$K8S_DIR/admin.kubeconfig"
 K8S_BUILD_TIMES="$K8S_DIR/build-times.log"
@@ -796,8 +803,155 @@ k8s_cmd_down() {
     log "removed $h"
   done
 }
+# ---------------------------------------------------------------------------------------------
+# kwok: simulated nodes for the benchmarks (a hundred tenants' pods do not fit the real node). kwok
+# watches the nodes labelled $KWOK_LABEL=true and plays their kubelet: node Ready, leases renewed,
+# pods Running and Ready with an address from its own range, deleted pods removed.
+
+k8s_build_kwok() {
+  local logfile="$K8S_DIR/kwok-build-$KWOK_VERSION.log" start secs
+  if [ -x "$KWOK_BIN" ] && "$KWOK_BIN" --version 2>/dev/null | grep -q "$KWOK_VERSION"; then return 0; fi
+  mkdir -p "${KWOK_BIN%/*}"
+  log "building kwok $KWOK_VERSION from its Go module (about 3 min on 2 cores; log in $logfile)"
+  start=$SECONDS
+  GOBIN="${KWOK_BIN%/*}" k8s_go install -trimpath "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION" >"$logfile" 2>&1 \
+    || { tail -n 30 "$logfile" >&2; die "building kwok $KWOK_VERSION failed (log: $logfile)"; }
+  secs=$((SECONDS - start))
+  k8s_record_time kwok "$KWOK_VERSION" "$secs"
+  log "kwok built in $secs s"
+}
+
+# The stages kwok applies (its --config): without stages it does nothing.
+k8s_kwok_stages() {
+  cat <<'EOF'
+# kwok stages for the odoo-cloud lab's simulated nodes: what a kubelet would report, at once.
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata:
+  name: lab-node-ready
+spec:
+  resourceRef: {apiGroup: v1, kind: Node}
+  selector:
+    matchExpressions:
+      - {key: .status.phase, operator: NotIn, values: [Running]}
+  next:
+    statusTemplate: |
+      {{ $now := Now }}
+      phase: Running
+      conditions:
+        - type: Ready
+          status: "True"
+          reason: KubeletReady
+          message: simulated by kwok (odoo-cloud lab)
+          lastHeartbeatTime: {{ $now | Quote }}
+          lastTransitionTime: {{ $now | Quote }}
+      addresses:
+        - {type: InternalIP, address: {{ NodeIP | Quote }}}
+      capacity: {cpu: "16", memory: 64Gi, pods: "250"}
+      allocatable: {cpu: "16", memory: 64Gi, pods: "250"}
+---
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata:
+  name: lab-pod-running
+spec:
+  resourceRef: {apiGroup: v1, kind: Pod}
+  selector:
+    matchExpressions:
+      - {key: .metadata.deletionTimestamp, operator: DoesNotExist}
+      - {key: .status.podIP, operator: DoesNotExist}
+  next:
+    statusTemplate: |
+      {{ $now := Now }}
+      phase: Running
+      startTime: {{ $now | Quote }}
+      hostIP: {{ NodeIPWith .spec.nodeName | Quote }}
+      podIP: {{ PodIPWith .spec.nodeName false .metadata.uid .metadata.name .metadata.namespace | Quote }}
+      conditions:
+        - {type: PodScheduled, status: "True", lastTransitionTime: {{ $now | Quote }}}
+        - {type: Initialized, status: "True", lastTransitionTime: {{ $now | Quote }}}
+        - {type: ContainersReady, status: "True", lastTransitionTime: {{ $now | Quote }}}
+        - {type: Ready, status: "True", lastTransitionTime: {{ $now | Quote }}}
+      containerStatuses:
+      {{ range .spec.containers }}
+        - name: {{ .name | Quote }}
+          image: {{ .image | Quote }}
+          ready: true
+          started: true
+          restartCount: 0
+          state: {running: {startedAt: {{ $now | Quote }}}}
+      {{ end }}
+---
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata:
+  name: lab-pod-gone
+spec:
+  resourceRef: {apiGroup: v1, kind: Pod}
+  selector:
+    matchExpressions:
+      - {key: .metadata.deletionTimestamp, operator: Exists}
+  next:
+    finalizers: {empty: true}
+    delete: true
+EOF
+}
+
+k8s_kwok_nodes() {  # k8s_kwok_nodes N: the Node objects kwok plays
+  local i
+  for i in $(seq 1 "$1"); do
+    cat <<EOF
+---
+apiVersion: v1
+kind: Node
+metadata:
+  name: lab-kwok-$i
+  labels: {$KWOK_LABEL: "true", kubernetes.io/hostname: lab-kwok-$i, kubernetes.io/os: linux, kubernetes.io/arch: amd64}
+  annotations: {node.alpha.kubernetes.io/ttl: "0"}
+EOF
+  done
+}
+
+k8s_cmd_kwok() {
+  local s="$K8S_DIR/stage-kwok" n ready=0 t0=$SECONDS
+  k8s_build_kwok
+  kubectl_admin get --raw /readyz >/dev/null 2>&1 || die "the Kubernetes lab is not up: run scripts/lab.sh k8s-up first"
+  rm -rf "$s" && mkdir -p "$s/usr/local/bin" "$s/etc/kwok" "$s/etc/systemd/system"
+  ln -f "$KWOK_BIN" "$s/usr/local/bin/kwok"
+  k8s_kwok_stages >"$s/etc/kwok/stages.yaml"
+  # Pod addresses from a range of its own, and the nodes' address outside it (else a pod gets the node's).
+  k8s_unit "$s/etc/systemd/system/kwok.service" "kwok $KWOK_VERSION (simulated nodes)" kube-apiserver.service \
+    /usr/local/bin/kwok --kubeconfig=/etc/kubernetes/admin.kubeconfig --config=/etc/kwok/stages.yaml \
+    --manage-all-nodes=false --manage-nodes-with-label-selector="$KWOK_LABEL=true" \
+    --cidr=10.250.0.0/16 --node-ip=10.249.0.1 --node-lease-duration-seconds=40 \
+    --server-address=127.0.0.1:10247
+  tar -C "$s" -cf - --owner=0 --group=0 . | docker exec -i "$K8S_CP" tar -C / --no-overwrite-dir -xf -
+  docker exec "$K8S_CP" systemctl daemon-reload
+  docker exec "$K8S_CP" systemctl restart kwok
+  k8s_kwok_nodes "$KWOK_NODES" | kubectl_admin apply -f - >/dev/null
+  for n in $(seq 1 60); do
+    ready=$(kubectl_admin get nodes -l "$KWOK_LABEL=true" \
+              -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' | grep -c True || true)
+    [ "$ready" -ge "$KWOK_NODES" ] && break
+    sleep 1
+  done
+  if [ "$ready" -lt "$KWOK_NODES" ]; then
+    docker exec "$K8S_CP" journalctl -u kwok -n 30 --no-pager >&2
+    die "kwok nodes not Ready after $n s ($ready of $KWOK_NODES)"
+  fi
+  log "$KWOK_NODES kwok nodes Ready in $((SECONDS - t0)) s (label $KWOK_LABEL=true)"
+}
+
+k8s_cmd_kwok_down() {
+  kubectl_admin delete nodes -l "$KWOK_LABEL=true" --wait=false >/dev/null 2>&1 || true
+  docker exec "$K8S_CP" systemctl stop kwok 2>/dev/null || true
+  log "kwok stopped and its nodes removed"
+}
+
 case $K8S_CMD in
   build) k8s_cmd_build ;;
+  kwok) k8s_cmd_kwok ;;
+  kwok-down) k8s_cmd_kwok_down ;;
   up) k8s_cmd_up ;;
   status) k8s_cmd_status ;;
   down) k8s_cmd_down ;;
