@@ -25,12 +25,26 @@ record_stage() {
   fi
 }
 
+# Each stage's output also goes to .build/stages/NAME.log: the end of a failed one is printed again
+# at the very end, where a reader of only the last lines (CI) finds it.
+STAGE_LOGS="$REPO_ROOT/.build/stages"
 run_stage() {
   local name=$1; shift
   log "stage $name"
   local start=$SECONDS rc=0
-  "$@" || rc=$?
+  mkdir -p "$STAGE_LOGS"
+  "$@" > >(tee "$STAGE_LOGS/$name.log") 2>&1 || rc=$?
   record_stage "$name" "$rc" "$((SECONDS - start))"
+}
+
+show_failed_stage_ends() {
+  local s
+  for s in "${failed_stages[@]}"; do
+    case $s in molecule-*) continue ;; esac  # their failing tasks are printed by finish_molecule_lanes
+    [ -s "$STAGE_LOGS/$s.log" ] || continue
+    log "stage $s FAILED: its last 40 lines"
+    tail -n 40 "$STAGE_LOGS/$s.log"
+  done
 }
 
 # ansible-test needs the collection at .../ansible_collections/odoo_cloud/platform, outside the
@@ -252,7 +266,7 @@ finish_molecule_lanes() {
   for s in "${bad[@]}"; do
     read -r s secs <<<"$s"
     log "molecule scenario $s: failing tasks"
-    grep -n -B 12 -A 25 -E 'fatal: |FAILED! =>|failed: \[|ERROR ' "$MOLECULE_DIR/$s.log" | tail -n 150
+    grep -n -B 12 -A 25 -E 'fatal: |FAILED! =>|failed: \[|ERROR ' "$MOLECULE_DIR/$s.log" | tail -n 120
   done
 }
 
@@ -312,6 +326,7 @@ main() {
     lint|sanity|units|compat|build) for s in "$@"; do run_stage "$s" "stage_$s"; done ;;
     *) die "unknown mode '$mode'" ;;
   esac
+  show_failed_stage_ends
   if [ ${#stage_times[@]} -gt 1 ]; then
     log "stage times (total $SECONDS s)"; printf '  %s\n' "${stage_times[@]}"
   fi
