@@ -63,7 +63,7 @@ options:
       - Directory for the temporary copy of an S3 archive. ZIP archives are read from their end (the
         central directory), so an archive in S3 is downloaded whole into a temporary file here before it
         is read, and that file is removed afterwards. It needs the archive's size free.
-      - The system's temporary directory when not set (often a small C(tmpfs): give a directory on a disk).
+      - The system's temporary directory when not set (often a small C(tmpfs); give a directory on a disk).
     type: path
 notes:
   - Archives are written as a stream and never held in memory or staged on disk whole. For O(store_type=path)
