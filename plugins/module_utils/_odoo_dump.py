@@ -26,6 +26,7 @@ import tempfile
 import typing as t
 import zipfile
 import zlib
+from collections.abc import Mapping
 
 DUMP_MEMBER = "dump.sql"
 MANIFEST_MEMBER = "manifest.json"
@@ -91,7 +92,7 @@ def quote_ident(name: str) -> str:
 
 def _cell(row: t.Any, index: int = 0) -> t.Any:
     """A column of a row from psycopg2 (tuple or DictRow) or psycopg 3 with dict rows."""
-    if isinstance(row, t.Mapping):
+    if isinstance(row, Mapping):
         return list(row.values())[index]
     return row[index]
 
