@@ -293,7 +293,10 @@ class ArchiveWriter:
         tail = b""
         with tempfile.TemporaryFile() as errors:
             try:
-                process = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=errors)
+                # run_command() collects the whole output in memory; the dump must stream into the archive instead.
+                process = subprocess.Popen(  # pylint: disable=ansible-bad-function
+                    command, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=errors
+                )
             except OSError as exc:
                 raise DumpError(f"cannot run {command[0]}: {exc}") from exc
             try:

@@ -489,7 +489,10 @@ class RestoreManager:
         env["PGDATABASE"] = dbname
         command = [psql, "--no-psqlrc", "--quiet", "--single-transaction", "--set=ON_ERROR_STOP=1", "--file=-"]
         with tempfile.TemporaryFile() as errors:
-            process = subprocess.Popen(command, env=env, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=errors)
+            # run_command() takes its input as one bytes object; dump.sql must stream from the archive instead.
+            process = subprocess.Popen(  # pylint: disable=ansible-bad-function
+                command, env=env, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=errors
+            )
             broken = False
             try:
                 if owner:
