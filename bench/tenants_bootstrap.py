@@ -74,8 +74,8 @@ def kubectl(*args: str, check: bool = True, stdin: str | None = None, timeout: f
 
 
 def playbook(work: Path, playbook_path: Path, limit: str, forks: int, *extra: str) -> tuple[float, dict[str, int]]:
-    env = {**os.environ, "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1",
-           "ANSIBLE_FORCE_COLOR": "0", "ANSIBLE_CALLBACKS_ENABLED": ""}
+    env = {k: v for k, v in os.environ.items() if k != "ANSIBLE_CALLBACKS_ENABLED"}
+    env.update({"ANSIBLE_CONFIG": str(REPO / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0"})
     cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(work / "bench.tenants.yml"),
            "-f", str(forks), "-l", limit, str(playbook_path), *extra]
     logfile = work / f"{playbook_path.stem}-{limit.strip('*')}-{int(time.time())}.log"
