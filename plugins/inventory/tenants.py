@@ -746,10 +746,14 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 data = self._cache[cache_key]
             except KeyError:
                 cache_needs_update = True
+            # Kept as one JSON text: a cache plugin decodes it as one string, not 60,000 objects through its
+            # own (slower) decoder; an entry written as a structure by an earlier version is used as it is.
+            if isinstance(data, str):
+                data = json.loads(data)
         if data is None:
             data = self._load(path)
         if cache_needs_update:
-            self._cache[cache_key] = data
+            self._cache[cache_key] = json.dumps(data, separators=(",", ":"))
         self._populate(self._selected(data["tenants"]), data["cluster"])
 
     # -- inventory -------------------------------------------------------------------------------
