@@ -16,6 +16,7 @@ which the reader checks. The code here is ours; only the layout follows Odoo.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import hashlib
 import json
@@ -531,3 +532,33 @@ def summarize_manifest(manifest: dict[str, t.Any], max_files: int = 100) -> dict
         ours["files"] = {"count": len(files)}
     summary[OUR_KEY] = ours
     return summary
+
+
+def feed_program(command: list[str], env: dict[str, str], prologue: bytes,
+                 feed: t.Callable[[t.Callable[[bytes], t.Any]], t.Any]) -> tuple[int, str]:
+    """Runs `command` and streams its standard input: `prologue`, then what `feed(write)` writes.
+
+    run_command() takes the input as one bytes object; a dump.sql must stream from the archive instead.
+    Returns the exit status (-1 when the program stopped reading before the end without failing) and the
+    end of its standard error.
+    """
+    with tempfile.TemporaryFile() as errors:
+        process = subprocess.Popen(  # pylint: disable=ansible-bad-function
+            command, env=env, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=errors
+        )
+        broken = False
+        try:
+            if prologue:
+                process.stdin.write(prologue)
+            feed(process.stdin.write)
+        except BrokenPipeError:
+            broken = True  # the program stopped on an error: its status and message say which
+        finally:
+            with contextlib.suppress(BrokenPipeError):
+                process.stdin.close()
+            code = process.wait()
+        errors.seek(0)
+        message = errors.read()[-2000:].decode("utf-8", "replace").strip()
+    if broken and code == 0:
+        code = -1
+    return code, message

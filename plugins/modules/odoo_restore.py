@@ -234,7 +234,6 @@ import pwd
 import re
 import shutil
 import subprocess
-import tempfile
 import time
 import typing as t
 import zipfile
@@ -488,26 +487,11 @@ class RestoreManager:
             raise RestoreError(str(exc)) from None
         env["PGDATABASE"] = dbname
         command = [psql, "--no-psqlrc", "--quiet", "--single-transaction", "--set=ON_ERROR_STOP=1", "--file=-"]
-        with tempfile.TemporaryFile() as errors:
-            # run_command() takes its input as one bytes object; dump.sql must stream from the archive instead.
-            process = subprocess.Popen(  # pylint: disable=ansible-bad-function
-                command, env=env, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=errors
-            )
-            broken = False
-            try:
-                if owner:
-                    process.stdin.write(f"SET ROLE {dump.quote_ident(owner)};\n".encode("utf-8"))
-                dump.stream_member(archive, dump.DUMP_MEMBER, process.stdin.write)
-            except BrokenPipeError:
-                broken = True  # psql stopped on an error: its status and message say which
-            finally:
-                with contextlib.suppress(BrokenPipeError):
-                    process.stdin.close()
-                code = process.wait()
-            if code != 0 or broken:
-                errors.seek(0)
-                message = errors.read()[-2000:].decode("utf-8", "replace").strip()
-                raise RestoreError(f"psql exited with status {code} restoring dump.sql into {dbname}: {message or 'no message'}")
+        prologue = f"SET ROLE {dump.quote_ident(owner)};\n".encode("utf-8") if owner else b""
+        code, message = dump.feed_program(command, env, prologue,
+                                          lambda write: dump.stream_member(archive, dump.DUMP_MEMBER, write))
+        if code != 0:
+            raise RestoreError(f"psql exited with status {code} restoring dump.sql into {dbname}: {message or 'no message'}")
 
     def _check_rows(self, dbname: str, manifest: dict[str, t.Any], result: dict[str, t.Any]) -> None:
         archived = manifest[dump.OUR_KEY].get("rows") or {}
