@@ -7,33 +7,18 @@ from __future__ import annotations
 # Documentation: one YAML file per filter next to this file (odoo_password_hash.yml, odoo_password_verify.yml,
 # odoo_url_host.yml, odoo_redis_url.yml).
 #
-# Odoo stores res_users.password as a passlib pbkdf2_sha512 hash:
-#   $pbkdf2-sha512$<rounds>$<salt>$<checksum>
-# salt and checksum in passlib's "adapted base64" (standard alphabet, '.' for '+', no padding).
-# passlib is not needed on the controller: the format is built with hashlib.
-import base64
-import hashlib
+# Odoo stores res_users.password as a passlib pbkdf2_sha512 hash, made and checked by module_utils/_odoo_password.py
+# (hashlib only: passlib is not needed on the controller).
 import hmac
 import ipaddress
-import os
 import typing as t
 from urllib.parse import quote
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.odoo_cloud.platform.plugins.module_utils import _odoo_password as pw
 
-SCHEME = "pbkdf2-sha512"
-# Odoo's CryptContext for users' passwords: pbkdf2_sha512 with 600000 rounds (res_users.py MIN_ROUNDS).
-DEFAULT_ROUNDS = 600_000
-SALT_BYTES = 16
-
-
-def _ab64_encode(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii").rstrip("=").replace("+", ".")
-
-
-def _ab64_decode(text: str) -> bytes:
-    text = text.replace(".", "+")
-    return base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+SCHEME = pw.SCHEME
+DEFAULT_ROUNDS = pw.ROUNDS
 
 
 def _text(value: t.Any, what: str) -> str:
@@ -47,15 +32,14 @@ def odoo_password_hash(password: t.Any, salt: t.Any = None, rounds: t.Any = DEFA
     password = _text(password, "odoo_password_hash")
     if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 1:
         raise AnsibleFilterError(f"odoo_password_hash: rounds must be a positive whole number, got {rounds!r}")
-    if salt is None:
-        salt_bytes = os.urandom(SALT_BYTES)
-    else:
-        # A fixed salt is for tests only: the same input then gives the same hash.
+    salt_bytes = None
+    if salt is not None:
+        # A fixed salt is for tests only: the same input then gives the same hash, and anyone who knows the salt
+        # can precompute it.
         salt_bytes = _text(salt, "odoo_password_hash salt").encode("utf-8")
         if not salt_bytes:
             raise AnsibleFilterError("odoo_password_hash: salt must not be empty")
-    digest = hashlib.pbkdf2_hmac("sha512", password.encode("utf-8"), salt_bytes, rounds)
-    return f"${SCHEME}${rounds}${_ab64_encode(salt_bytes)}${_ab64_encode(digest)}"
+    return pw.make_hash(password, rounds, salt_bytes)
 
 
 def odoo_password_verify(stored: t.Any, password: t.Any) -> bool:
@@ -67,15 +51,7 @@ def odoo_password_verify(stored: t.Any, password: t.Any) -> bool:
     if not stored.startswith(f"${SCHEME}$"):
         # Odoo's CryptContext keeps 'plaintext' as a deprecated scheme: a plain value still logs in.
         return hmac.compare_digest(stored.encode("utf-8"), password.encode("utf-8"))
-    parts = stored.split("$")
-    if len(parts) != 5 or not parts[2].isdigit() or int(parts[2]) < 1:
-        return False
-    try:
-        salt, expected = _ab64_decode(parts[3]), _ab64_decode(parts[4])
-    except ValueError:
-        return False
-    digest = hashlib.pbkdf2_hmac("sha512", password.encode("utf-8"), salt, int(parts[2]))
-    return hmac.compare_digest(digest, expected)
+    return pw.verify(password, stored)
 
 
 def odoo_url_host(address: t.Any) -> str:

@@ -356,8 +356,9 @@ def _secrets(spec: dict[str, t.Any], errors: list[str]) -> None:
     if spec["redis"] is not None and spec["redis"].get("user") is not None and not given.get("redis_password"):
         missing.append("redis_password")
     if missing:
+        names = {"master_password_hash": "master_password (or master_password_hash)"}
         errors.append(
-            f"secrets: missing {', '.join('secrets.' + m for m in missing)} (the secret source: give the values, "
+            f"secrets: missing {', '.join('secrets.' + names.get(m, m) for m in missing)} (the secret source: give the values, "
             "for example from the vault, or existing_secret)"
         )
     for key in ("master_password_hash", "admin_password_hash"):
@@ -968,6 +969,29 @@ def object_id(obj: dict[str, t.Any]) -> str:
 
 def file_name(index: int, obj: dict[str, t.Any]) -> str:
     return f"{index:02d}-{obj['kind'].lower()}-{obj['metadata']['name']}.yaml"
+
+
+def from_yaml(data: bytes) -> t.Any:
+    """One YAML document (a rendered file); ValueError when it is not one."""
+    if not HAS_YAML:
+        raise ValueError("PyYAML is missing")
+    try:
+        return yaml.safe_load(data)
+    except yaml.YAMLError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def secret_data(obj: t.Any) -> dict[str, str]:
+    """A Secret's values, decoded; empty for anything that is not a Secret with readable data."""
+    if not isinstance(obj, dict) or obj.get("kind") != "Secret" or not isinstance(obj.get("data"), dict):
+        return {}
+    out = {}
+    for key, value in obj["data"].items():
+        try:
+            out[key] = base64.b64decode(str(value), validate=True).decode("utf-8")
+        except (ValueError, UnicodeDecodeError):
+            continue
+    return out
 
 
 def to_yaml(obj: t.Any) -> str:

@@ -208,10 +208,7 @@ diff:
       after_header: /etc/odoo/odoo.conf (content)
 """
 
-import base64
 import configparser
-import hashlib
-import hmac
 import os
 import re
 import tempfile
@@ -220,13 +217,12 @@ import typing as t
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 from ansible_collections.odoo_cloud.platform.plugins.module_utils import _odoo_options as catalog
+from ansible_collections.odoo_cloud.platform.plugins.module_utils import _odoo_password as pw
 
 # What Odoo's own crypt_context uses since 17.0 (pbkdf2_sha512__rounds=600_000); 16.0 verifies it too.
-HASH_ROUNDS = 600_000
-SALT_BYTES = 16
+HASH_ROUNDS = pw.ROUNDS
 MASK = "********"
 SECTION = "options"
-HASH_RE = re.compile(r"^\$pbkdf2-sha512\$([1-9][0-9]*)\$([A-Za-z0-9./]+)\$([A-Za-z0-9./]+)$")
 # Keys of an existing file whose values the diff hides even though the catalog does not know them.
 SECRET_LOOKING = re.compile(r"passw|secret|token|key", re.IGNORECASE)
 
@@ -235,42 +231,18 @@ class ConfigError(Exception):
     """A refusal the user can act on; never carries a secret value."""
 
 
-def ab64_encode(data: bytes) -> str:
-    """passlib's adapted base64: '.' instead of '+', no padding."""
-    return base64.b64encode(data).decode("ascii").rstrip("=").replace("+", ".")
-
-
-def ab64_decode(text: str) -> bytes:
-    padded = text.replace(".", "+") + "=" * (-len(text) % 4)
-    return base64.b64decode(padded.encode("ascii"), validate=True)
-
-
 def hash_admin_password(password: str, rounds: int | None = None, salt: bytes | None = None) -> str:
     """A passlib pbkdf2_sha512 hash of the password, as Odoo's crypt_context writes it."""
-    rounds = rounds or HASH_ROUNDS
-    salt = salt if salt is not None else os.urandom(SALT_BYTES)
-    checksum = hashlib.pbkdf2_hmac("sha512", password.encode("utf-8"), salt, rounds)
-    return f"$pbkdf2-sha512${rounds}${ab64_encode(salt)}${ab64_encode(checksum)}"
+    return pw.make_hash(password, rounds or HASH_ROUNDS, salt)
 
 
 def is_admin_password_hash(value: str) -> bool:
-    return HASH_RE.match(value) is not None
+    return pw.is_hash(value)
 
 
 def verify_admin_password(password: str, stored: str) -> bool:
     """Whether a pbkdf2_sha512 hash (passlib format) is the hash of the password."""
-    match = HASH_RE.match(stored or "")
-    if not match:
-        return False
-    try:
-        salt = ab64_decode(match.group(2))
-        checksum = ab64_decode(match.group(3))
-    except (ValueError, TypeError):
-        return False
-    if not checksum:
-        return False
-    computed = hashlib.pbkdf2_hmac("sha512", password.encode("utf-8"), salt, int(match.group(1)), len(checksum))
-    return hmac.compare_digest(computed, checksum)
+    return pw.verify(password, stored)
 
 
 def parse_config(text: str) -> tuple[dict[str, str], dict[str, dict[str, str]]]:

@@ -236,13 +236,27 @@ options:
       db_password:
         description: The tenant's database password (key C(db-password)).
         type: str
+      master_password:
+        description:
+          - Odoo's master password (C(admin_passwd)). The Secret keeps it as a C($pbkdf2-sha512$) hash (600,000
+            rounds, random salt) in key C(master-password-hash); when the tenant's current Secret (on the cluster,
+            or the file in O(render_dir)) holds a hash of this same password, that hash is kept, so a rerun changes
+            nothing, and no salt is ever predictable.
+          - Give this or O(secrets.master_password_hash), not both.
+        type: str
       master_password_hash:
         description:
-          - Odoo's master password (C(admin_passwd)) as a C($pbkdf2-sha512$) hash, for example from the
-            P(odoo_cloud.platform.odoo_password_hash#filter) filter; key C(master-password-hash).
+          - Odoo's master password as a C($pbkdf2-sha512$) hash made by the caller, for example with the
+            P(odoo_cloud.platform.odoo_password_hash#filter) filter; stored as given (key C(master-password-hash)).
+            A new random salt each run changes the Secret each run, so prefer O(secrets.master_password).
+        type: str
+      admin_password:
+        description:
+          - The admin user's password, kept as a hash for the database initialisation (key C(admin-password-hash)),
+            reused like O(secrets.master_password). Give this or O(secrets.admin_password_hash), not both.
         type: str
       admin_password_hash:
-        description: The admin user's password hash, kept for the database initialisation (key C(admin-password-hash)).
+        description: The admin user's password as a hash made by the caller (key C(admin-password-hash)).
         type: str
       redis_password:
         description: The Redis user's password (key C(redis-password); the module adds C(redis-url)).
@@ -335,7 +349,8 @@ EXAMPLES = r"""
       sslmode: require
     secrets:
       db_password: "{{ vault_tenant_db_passwords[tenant.name] }}"
-      master_password_hash: "{{ vault_tenant_master_passwords[tenant.name] | odoo_cloud.platform.odoo_password_hash }}"
+      master_password: "{{ vault_tenant_master_passwords[tenant.name] }}"
+      admin_password: "{{ vault_tenant_admin_passwords[tenant.name] }}"
     ingress:
       cert_resolver: letsencrypt
     kubeconfig: /etc/odoo-cloud/kubeconfig
@@ -411,6 +426,7 @@ import typing as t
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.common.text.converters import to_native
+from ansible_collections.odoo_cloud.platform.plugins.module_utils import _odoo_password as pw
 from ansible_collections.odoo_cloud.platform.plugins.module_utils import _tenant_objects as objs
 
 try:
@@ -450,6 +466,10 @@ MASK = "********"
 # Server-written metadata left out of the comparison and the diff.
 SERVER_METADATA = ("managedFields", "resourceVersion", "uid", "creationTimestamp", "generation", "selfLink")
 POLL_SECONDS = 2
+# Plain passwords the module hashes, and the Secret values they become.
+PLAIN_PASSWORDS = {"master_password": "master_password_hash", "admin_password": "admin_password_hash"}
+# Stands for a hash in a Secret that is not written (render_dir without render_secrets): none is computed.
+UNUSED_HASH = "$pbkdf2-sha512$1$AA$AA"
 REQUEST_TIMEOUT = (10, 60)  # seconds to connect, to read one answer
 
 
@@ -542,13 +562,58 @@ class TenantManager:
         for key in ("database", "redis", "filestore", "autoscaling", "ingress", "dns", "backup"):
             if isinstance(spec.get(key), dict):
                 spec[key] = {k: v for k, v in spec[key].items() if v is not None}
-        secrets = {k: v for k, v in (p["secrets"] or {}).items() if v is not None}
+        secrets = self.secret_values()
         if secrets:
             spec["secrets"] = secrets
         elif p["render_dir"] and not p["existing_secret"] and not p["render_secrets"]:
             # Rendering without secrets: the Secret is not written, so none is needed.
-            spec["secrets"] = {"db_password": "unused", "master_password_hash": "$pbkdf2-sha512$1$AA$AA"}
+            spec["secrets"] = {"db_password": "unused", "master_password_hash": UNUSED_HASH}
         return spec
+
+    # --- the Odoo password hashes -----------------------------------------------------------------
+    def secret_values(self) -> dict[str, t.Any]:
+        """The Secret's values, the plain passwords replaced by their hashes (the current ones when they match)."""
+        p = self.params
+        given = {k: v for k, v in (p["secrets"] or {}).items() if v not in (None, "")}
+        for plain, hashed in PLAIN_PASSWORDS.items():
+            if plain in given and hashed in given:
+                raise TenantModuleError(f"secrets.{plain} and secrets.{hashed}: give the password or its hash, not both")
+        plains = [k for k in PLAIN_PASSWORDS if k in given]
+        if not plains:
+            return given
+        for plain in plains:
+            if not isinstance(given[plain], str):
+                raise TenantModuleError(f"secrets.{plain}: expects a string (value hidden)")
+        if p["render_dir"] and not p["render_secrets"]:
+            # The Secret is not written: 600,000 rounds per hash would buy nothing.
+            return {**{k: v for k, v in given.items() if k not in plains},
+                    **{PLAIN_PASSWORDS[k]: UNUSED_HASH for k in plains}}
+        current = self.current_secret_data()
+        for plain in plains:
+            key = PLAIN_PASSWORDS[plain]
+            # Hashes of the 0.1 k8s_tenant role were salted with "odoo-cloud/<tenant>/<purpose>": replaced.
+            retired = f"odoo-cloud/{p['name']}/{plain.split('_', 1)[0]}".encode("utf-8")
+            given[key] = pw.keep_or_make(given.pop(plain), current.get(objs.SECRET_KEYS[key]),
+                                         retired_salts=(retired,))
+        return given
+
+    def current_secret_data(self) -> dict[str, str]:
+        """The tenant Secret's values as they are now: on the cluster, or in the rendered file."""
+        if self.params["render_dir"]:
+            directory = os.path.join(self.params["render_dir"], self.params["name"])
+            current = None
+            if os.path.isdir(directory):
+                for name in sorted(os.listdir(directory)):
+                    if name.endswith(f"-secret-{objs.SECRET_NAME}.yaml"):
+                        with open(os.path.join(directory, name), "rb") as handle:
+                            try:
+                                current = objs.from_yaml(handle.read())
+                            except ValueError:
+                                current = None  # unreadable: new hashes, and the file is rewritten
+        else:
+            current = self.get({"apiVersion": "v1", "kind": "Secret",
+                                "metadata": {"name": objs.SECRET_NAME, "namespace": self.namespace}})
+        return objs.secret_data(current)
 
     def _record(self, obj: dict[str, t.Any], status: str, changed: bool) -> None:
         meta = obj["metadata"]
@@ -838,7 +903,9 @@ def argument_spec() -> dict[str, t.Any]:
         "odoo_options": {"type": "dict", "default": {}},
         "secrets": {"type": "dict", "no_log": True, "options": {
             "db_password": {"type": "str", "no_log": True},
+            "master_password": {"type": "str", "no_log": True},
             "master_password_hash": {"type": "str", "no_log": True},
+            "admin_password": {"type": "str", "no_log": True},
             "admin_password_hash": {"type": "str", "no_log": True},
             "redis_password": {"type": "str", "no_log": True},
         }},

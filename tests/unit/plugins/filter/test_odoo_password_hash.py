@@ -6,9 +6,9 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.odoo_cloud.platform.plugins.module_utils._odoo_password import ab64_decode as _ab64_decode
 from ansible_collections.odoo_cloud.platform.plugins.filter.odoo_password_hash import (
     FilterModule,
-    _ab64_decode,
     odoo_password_hash,
     odoo_password_verify,
     odoo_redis_url,

@@ -416,7 +416,7 @@ def test_pdb_hpa_backup():
     ({"autoscaling": {"enabled": True, "max_replicas": 3}}, r"autoscaling.enabled: true needs sessions shared"),
     ({"replicas": 2, "filestore": {"access_mode": "ReadWriteMany"}}, r"ReadWriteMany needs filestore.storage_class"),
     ({"replicas": 2, "sessions": "redis"}, r"sessions: 'redis' needs the redis endpoint"),
-    ({"secrets": {}}, r"secrets: missing secrets.db_password, secrets.master_password_hash"),
+    ({"secrets": {}}, r"secrets: missing secrets.db_password, secrets.master_password \(or master_password_hash\)"),
     ({"secrets": {"db_password": "x", "master_password_hash": "plain"}}, r"secrets.master_password_hash: not a"),
     ({"existing_secret": "vault"}, r"give one secret source, not both"),
     ({"name": "Bakery_1"}, r"name: 'Bakery_1' is not a DNS-1123 label"),

@@ -343,3 +343,102 @@ def test_unreachable_api_fails_with_a_message(capsys, api, monkeypatch):
     assert code == 1
     assert result["msg"].startswith("cannot reach the Kubernetes API (GET /api/v1/namespaces/odoo-bakery)")
     assert "Traceback" not in out
+
+
+# --- plain passwords: hashed with a random salt, the current hash kept while it matches ---------------
+
+MASTER_PW = "M4ster-pw of the tenant"
+ADMIN_PW = "Adm1n-pw of the tenant"
+
+
+@pytest.fixture
+def fast_hashes(monkeypatch):
+    from ansible_collections.odoo_cloud.platform.plugins.module_utils import _odoo_password as pw
+    monkeypatch.setattr(pw, "ROUNDS", 1000)
+    monkeypatch.setattr(pw.keep_or_make, "__defaults__", (1000, ()))
+    return pw
+
+
+def plain_args(**overrides):
+    secrets = {"db_password": DB_PW, "master_password": MASTER_PW, "admin_password": ADMIN_PW}
+    return tenant_args(secrets=overrides.pop("secrets", secrets), **overrides)
+
+
+def stored_hashes(api, namespace="odoo-bakery"):
+    return T.secret_data(api.objects[f"/api/v1/namespaces/{namespace}/secrets/odoo-secrets"])
+
+
+def test_plain_passwords_are_hashed_and_kept_on_rerun(capsys, api, fast_hashes):
+    code, result, out = run(capsys, plain_args())
+    assert code == 0, result
+    first = stored_hashes(api)
+    assert fast_hashes.verify(MASTER_PW, first["master-password-hash"])
+    assert fast_hashes.verify(ADMIN_PW, first["admin-password-hash"])
+    assert MASTER_PW not in out and ADMIN_PW not in out and first["master-password-hash"] not in out
+    code, result, dummy = run(capsys, plain_args())
+    assert code == 0 and result["changed"] is False
+    assert stored_hashes(api) == first
+    code, result, dummy = run(capsys, plain_args(_ansible_check_mode=True))
+    assert code == 0 and result["changed"] is False
+
+
+def test_same_password_gives_different_hashes_per_tenant(capsys, api, fast_hashes):
+    run(capsys, plain_args())
+    run(capsys, plain_args(name="bakery-staging", environment="staging", domains=["staging.bakery.example"]))
+    one, two = stored_hashes(api), stored_hashes(api, "odoo-bakery-staging")
+    assert one["master-password-hash"] != two["master-password-hash"]
+    assert one["admin-password-hash"] != two["admin-password-hash"]
+    salts = {fast_hashes.hash_salt(h) for h in (*one.values(), *two.values()) if fast_hashes.is_hash(h)}
+    assert len(salts) == 4 and all(len(s) == fast_hashes.SALT_BYTES for s in salts)
+
+
+def test_changed_password_gives_a_new_hash(capsys, api, fast_hashes):
+    run(capsys, plain_args())
+    first = stored_hashes(api)
+    code, result, dummy = run(capsys, plain_args(secrets={"db_password": DB_PW, "master_password": "An0ther master pw",
+                                                          "admin_password": ADMIN_PW}))
+    assert code == 0 and "Secret/odoo-bakery/odoo-secrets" in result["changed_objects"]
+    now = stored_hashes(api)
+    assert fast_hashes.verify("An0ther master pw", now["master-password-hash"])
+    assert now["admin-password-hash"] == first["admin-password-hash"]
+
+
+def test_hash_with_the_old_fixed_salt_is_replaced(capsys, api, fast_hashes):
+    legacy = fast_hashes.make_hash(MASTER_PW, 1000, b"odoo-cloud/bakery/master")
+    run(capsys, tenant_args(secrets={"db_password": DB_PW, "master_password_hash": legacy}))
+    code, result, dummy = run(capsys, plain_args())
+    assert code == 0 and "Secret/odoo-bakery/odoo-secrets" in result["changed_objects"]
+    now = stored_hashes(api)["master-password-hash"]
+    assert now != legacy and fast_hashes.verify(MASTER_PW, now)
+
+
+def test_password_and_its_hash_are_refused_together(capsys, api, fast_hashes):
+    code, result, out = run(capsys, plain_args(secrets={"db_password": DB_PW, "master_password": MASTER_PW,
+                                                        "master_password_hash": MASTER}))
+    assert code == 1
+    assert "secrets.master_password and secrets.master_password_hash" in result["msg"]
+    assert api.patches() == [] and MASTER_PW not in out
+
+
+def test_missing_master_password_names_both_fields(capsys, api):
+    code, result, dummy = run(capsys, tenant_args(secrets={"db_password": DB_PW}))
+    assert code == 1 and "secrets.master_password (or master_password_hash)" in result["msg"]
+
+
+def test_render_keeps_the_rendered_hash(capsys, api, tmp_path, fast_hashes):
+    run(capsys, plain_args(render_dir=str(tmp_path), render_secrets=True))
+    secret_file = tmp_path / "bakery" / "08-secret-odoo-secrets.yaml"
+    first = secret_file.read_text()
+    code, result, dummy = run(capsys, plain_args(render_dir=str(tmp_path), render_secrets=True))
+    assert code == 0 and result["changed"] is False and secret_file.read_text() == first
+    assert fast_hashes.verify(MASTER_PW, T.secret_data(yaml.safe_load(first))["master-password-hash"])
+
+
+def test_render_without_secrets_computes_no_hash(capsys, api, tmp_path, monkeypatch, fast_hashes):
+    def refuse(*args, **kwargs):
+        raise AssertionError("a hash was computed for a Secret that is not written")
+    monkeypatch.setattr(fast_hashes, "make_hash", refuse)
+    monkeypatch.setattr(fast_hashes, "verify", refuse)
+    code, result, dummy = run(capsys, plain_args(render_dir=str(tmp_path)))
+    assert code == 0, result
+    assert {o["status"] for o in result["objects"] if o["kind"] == "Secret"} == {"skipped"}
