@@ -143,6 +143,10 @@ class LocalStore:
     def location(self, key: str) -> str:
         return self._path(key)
 
+    def prefix_location(self, prefix: str) -> str:
+        """Where names starting with prefix are, for messages (a prefix need not be a valid archive name)."""
+        return os.path.join(self.root or "", prefix)
+
     def exists(self, key: str) -> bool:
         return os.path.exists(self._path(key))
 
@@ -314,6 +318,9 @@ class S3Store:
 
     def location(self, key: str) -> str:
         return f"s3://{self.bucket}/{key}"
+
+    def prefix_location(self, prefix: str) -> str:
+        return self.location(prefix)
 
     def _call(self, what: str, function: t.Callable[..., t.Any], *args: t.Any, **kwargs: t.Any) -> t.Any:
         try:

@@ -329,7 +329,7 @@ class RestoreManager:
             raise RestoreError("source_prefix is required with source=latest (for example 'acme/')")
         key = self.store.latest(prefix)
         if key is None:
-            raise RestoreError(f"source=latest: no archive (*.zip) under {self.store.location(prefix)!r}")
+            raise RestoreError(f"source=latest: no archive (*.zip) under {self.store.prefix_location(prefix)!r}")
         return key
 
     def check_params(self) -> None:

@@ -110,6 +110,13 @@ def test_latest(capsys, programs, store, root, archive):
     assert out["source"] == archive.location
 
 
+@pytest.mark.parametrize("prefix", ["nothing/", "acme/acme-1999"])
+def test_latest_with_nothing_under_the_prefix_says_so(capsys, programs, store, root, archive, prefix):
+    code, out, dummy = run_module(capsys, args_for(programs, store, root, source="latest", source_prefix=prefix))
+    assert code == 1
+    assert out["msg"] == f"source=latest: no archive (*.zip) under {os.path.join(str(store), prefix)!r}"
+
+
 def test_latest_needs_a_prefix(capsys, programs, store, root, archive):
     code, out, dummy = run_module(capsys, args_for(programs, store, root, source="latest"))
     assert code == 1 and "source_prefix" in out["msg"]
