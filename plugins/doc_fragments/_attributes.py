@@ -52,3 +52,17 @@ attributes:
     membership:
       - odoo_cloud.platform.all
 """
+
+    # For the backup modules, in the "all" and "backup" action groups of meta/runtime.yml.
+    ACTIONGROUP_BACKUP = r"""
+options: {}
+attributes:
+  action_group:
+    description:
+      - Use C(group/odoo_cloud.platform.backup) in C(module_defaults) to set the store options (C(store_type),
+        C(store_path), C(s3_*), C(work_dir)) once for the backup modules, or C(group/odoo_cloud.platform.all).
+    support: full
+    membership:
+      - odoo_cloud.platform.all
+      - odoo_cloud.platform.backup
+"""

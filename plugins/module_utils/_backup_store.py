@@ -111,6 +111,17 @@ class StoredArchive(t.NamedTuple):
     value: t.Any
 
 
+class ArchiveEntry(t.NamedTuple):
+    """One stored archive (one version of it in a versioned bucket), for retention."""
+
+    name: str
+    location: str
+    modified: datetime.datetime
+    size: int
+    version: str | None = None
+
+
+
 Writer = t.Callable[[t.BinaryIO], t.Any]
 
 
@@ -194,6 +205,33 @@ class LocalStore:
                     candidate = (os.path.getmtime(path), rel)
                     best = candidate if best is None or candidate > best else best
         return None if best is None else best[1]
+
+    def archives(self, prefix: str) -> list[ArchiveEntry]:
+        """Every archive whose name relative to the root starts with prefix."""
+        if not self.root:
+            raise StoreError("store_path is required to list archives")
+        out = []
+        for current, dirs, files in os.walk(self.root):
+            dirs[:] = [name for name in dirs if not name.startswith(".")]
+            for name in files:
+                if name.startswith(".") or not name.endswith(ARCHIVE_SUFFIX):
+                    continue
+                path = os.path.join(current, name)
+                rel = os.path.relpath(path, self.root).replace(os.sep, "/")
+                if rel.startswith(prefix):
+                    stat = os.stat(path)
+                    modified = datetime.datetime.fromtimestamp(stat.st_mtime, datetime.timezone.utc)
+                    out.append(ArchiveEntry(rel, path, modified, stat.st_size))
+        return out
+
+    def locked_until(self, entry: ArchiveEntry) -> datetime.datetime | None:
+        return None  # a directory has no object lock
+
+    def delete(self, entry: ArchiveEntry) -> None:
+        try:
+            os.remove(entry.location)
+        except OSError as exc:
+            raise StoreError(f"cannot remove {entry.location}: {exc}") from exc
 
     @contextlib.contextmanager
     def local_copy(self, key: str, work_dir: str | None) -> t.Iterator[str]:
@@ -395,6 +433,39 @@ class S3Store:
                 candidate = (item["LastModified"], item["Key"])
                 best = candidate if best is None or candidate > best else best
         return None if best is None else best[1]
+
+    def archives(self, prefix: str) -> list[ArchiveEntry]:
+        """Every version of every .zip object under prefix (a bucket without versioning lists version null)."""
+        paginator = self._call("listing the bucket", self.client.get_paginator, "list_object_versions")
+        pages = self._call(f"listing the versions under s3://{self.bucket}/{prefix}",
+                           lambda: list(paginator.paginate(Bucket=self.bucket, Prefix=prefix)))
+        out = []
+        for page in pages:
+            for item in page.get("Versions", []) or []:
+                if item["Key"].endswith(ARCHIVE_SUFFIX):
+                    out.append(ArchiveEntry(item["Key"], self.location(item["Key"]), item["LastModified"],
+                                            int(item.get("Size") or 0), item.get("VersionId") or "null"))
+        return out
+
+    def locked_until(self, entry: ArchiveEntry) -> datetime.datetime | None:
+        """The object-lock retain-until date of the version, or None when it has none."""
+        try:
+            answer = self.client.get_object_retention(Bucket=self.bucket, Key=entry.name, VersionId=entry.version)
+        except Exception as exc:  # pylint: disable=broad-exception-caught
+            code = str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
+            if code in ("NoSuchObjectLockConfiguration", "ObjectLockConfigurationNotFoundError",
+                        "NoSuchObjectLockConfigurationError", "InvalidRequest"):
+                return None
+            raise StoreError(f"reading the retention of {entry.location} (version {entry.version}) failed: {exc}") from exc
+        until = (answer.get("Retention") or {}).get("RetainUntilDate")
+        if isinstance(until, str):
+            until = datetime.datetime.fromisoformat(until.replace("Z", "+00:00"))
+        return until
+
+    def delete(self, entry: ArchiveEntry) -> None:
+        """Delete that version (not a delete marker over it: the data goes)."""
+        self._call(f"deleting {entry.location} (version {entry.version})", self.client.delete_object,
+                   Bucket=self.bucket, Key=entry.name, VersionId=entry.version)
 
     @contextlib.contextmanager
     def local_copy(self, key: str, work_dir: str | None) -> t.Iterator[str]:

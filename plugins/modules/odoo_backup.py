@@ -100,7 +100,7 @@ notes:
     archive without being referenced by its dump; that is harmless (Odoo collects unreferenced files).
 extends_documentation_fragment:
   - odoo_cloud.platform._attributes
-  - odoo_cloud.platform._attributes.actiongroup_all
+  - odoo_cloud.platform._attributes.actiongroup_backup
   - community.postgresql.postgres
   - odoo_cloud.platform._backup_store
 attributes:

@@ -107,7 +107,7 @@ notes:
     end) and removed afterwards.
 extends_documentation_fragment:
   - odoo_cloud.platform._attributes
-  - odoo_cloud.platform._attributes.actiongroup_all
+  - odoo_cloud.platform._attributes.actiongroup_backup
   - community.postgresql.postgres
   - odoo_cloud.platform._backup_store
 attributes:
