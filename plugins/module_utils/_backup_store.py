@@ -121,7 +121,6 @@ class ArchiveEntry(t.NamedTuple):
     version: str | None = None
 
 
-
 Writer = t.Callable[[t.BinaryIO], t.Any]
 
 

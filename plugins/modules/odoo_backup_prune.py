@@ -54,7 +54,7 @@ seealso:
 requirements:
   - boto3 (with O(store_type=s3))
 author:
-  - odoo_cloud platform team
+  - odoo_cloud platform team (@odoo-cloud)
 """
 
 EXAMPLES = r"""
