@@ -25,8 +25,6 @@ import threading
 import traceback
 import typing as t
 
-from ansible.module_utils.basic import missing_required_lib
-
 try:
     import boto3
     from boto3.s3.transfer import TransferConfig
@@ -320,7 +318,9 @@ class StreamPipe:
 def make_s3_client(params: dict[str, t.Any]) -> t.Any:
     """A boto3 S3 client from the fragment's options (the tests replace this function)."""
     if not HAS_BOTO3:
-        raise StoreError(missing_required_lib("boto3"))
+        # No Ansible import here: the odoo_backup role's host program uses this file too.
+        raise StoreError("store_type=s3 needs the Python library boto3 on the host that runs the backup "
+                         "(Debian: apt install python3-boto3; pip: boto3)")
     config = BotoConfig(s3={"addressing_style": "path" if params["s3_path_style"] else "auto"}, retries={"max_attempts": 5})
     return boto3.session.Session().client(
         "s3",

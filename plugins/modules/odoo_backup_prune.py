@@ -101,69 +101,11 @@ removed_bytes:
   sample: 73400320
 """
 
-import datetime
 import typing as t
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.odoo_cloud.platform.plugins.module_utils import _backup_store as stores
-
-
-class PruneError(Exception):
-    """A refusal the user can act on."""
-
-
-def _iso(value: datetime.datetime) -> str:
-    return value.astimezone(datetime.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-class PruneManager:
-    """Works out what expired; removes it only outside check mode."""
-
-    def __init__(self, module: AnsibleModule, store: t.Any,
-                 now: t.Callable[[], datetime.datetime] = lambda: datetime.datetime.now(datetime.timezone.utc)) -> None:
-        self.module = module
-        self.params = module.params
-        self.store = store
-        self.now = now
-
-    def check(self) -> None:
-        p = self.params
-        if not (p["prefix"] or "").strip():
-            raise PruneError("prefix is empty: name the archives to prune (for example 'acme/'), never the whole store")
-        if p["keep_days"] < 0:
-            raise PruneError(f"keep_days must be 0 or more, got {p['keep_days']}")
-        if p["keep_last"] < 1:
-            raise PruneError(f"keep_last must be at least 1 (the newest archive is never removed), got {p['keep_last']}")
-
-    def run(self) -> dict[str, t.Any]:
-        self.check()
-        now = self.now()
-        cutoff = now - datetime.timedelta(days=self.params["keep_days"])
-        entries = sorted(self.store.archives(self.params["prefix"]), key=lambda e: (e.modified, e.name), reverse=True)
-        kept: list[dict[str, t.Any]] = []
-        removed: list[dict[str, t.Any]] = []
-        expired: list[stores.ArchiveEntry] = []
-        for index, entry in enumerate(entries):
-            info = {"name": entry.name, "location": entry.location, "version": entry.version,
-                    "modified": _iso(entry.modified), "size": entry.size}
-            if index < self.params["keep_last"]:
-                kept.append({**info, "reason": "newest"})
-                continue
-            if entry.modified >= cutoff:
-                kept.append({**info, "reason": "not expired"})
-                continue
-            until = self.store.locked_until(entry)
-            if until is not None and until > now:
-                kept.append({**info, "reason": f"locked until {_iso(until)}"})
-                continue
-            removed.append(info)
-            expired.append(entry)
-        removed.reverse()
-        if not self.module.check_mode:
-            for entry in reversed(expired):
-                self.store.delete(entry)
-        return {"changed": bool(removed), "removed": removed, "kept": kept,
-                "removed_bytes": sum(int(i["size"]) for i in removed)}
+from ansible_collections.odoo_cloud.platform.plugins.module_utils._backup_retention import PruneError, PruneManager
 
 
 def argument_spec() -> dict[str, t.Any]:
@@ -184,7 +126,7 @@ def main() -> None:
     )
     try:
         store = stores.make_store(module.params)
-        result = PruneManager(module, store).run()
+        result = PruneManager(module.params, store, check_mode=module.check_mode).run()
     except (PruneError, stores.StoreError) as exc:
         module.fail_json(msg=str(exc))
     module.exit_json(**result)
