@@ -4,7 +4,7 @@
 
 """One Odoo backup (database and filestore into one archive), for the odoo_backup module and the host program.
 
-Needs no Ansible: the odoo_backup role runs it from a systemd timer through files/odoo-cloud-backup, with a
+Needs no Ansible: the odoo_backup role runs it from a systemd timer through roles/odoo_backup/files/odoo_cloud_backup.py, with a
 psycopg2 session of its own. ``params`` are the module's options (plugins/modules/odoo_backup.py).
 """
 

@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""The odoo_backup role's host program (roles/odoo_backup/files/odoo-cloud-backup) with a fake pg_dump and server."""
+"""The odoo_backup role's host program (roles/odoo_backup/files/odoo_cloud_backup.py) with a fake pg_dump and server."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-PROGRAM = Path(__file__).resolve().parents[4] / "roles" / "odoo_backup" / "files" / "odoo-cloud-backup"
+PROGRAM = Path(__file__).resolve().parents[4] / "roles" / "odoo_backup" / "files" / "odoo_cloud_backup.py"
 PASSWORD = "S3nt1nel-pg-password"
 
 
@@ -30,9 +30,9 @@ def program(server, monkeypatch):
 
 
 def job_file(tmp_path, programs, filestore, **overrides):
+    connection = {"host": "10.77.0.151", "user": "odoo", "password": PASSWORD}
     job = {"database": "acme", "filestore_path": filestore.root, "pg_dump_path": programs.pg_dump,
-           "store_path": str(tmp_path / "store"), "connection": {"host": "10.77.0.151", "user": "odoo",
-                                                                "password": PASSWORD}}
+           "store_path": str(tmp_path / "store"), "connection": connection}
     job.update(overrides)
     path = tmp_path / "job.json"
     path.write_text(json.dumps(job))

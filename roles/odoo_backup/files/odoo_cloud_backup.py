@@ -1,8 +1,7 @@
-#!/usr/bin/python3
 # Copyright: (c) 2026, odoo_cloud platform team
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""odoo-cloud-backup JOB.json: one Odoo backup (database and filestore, Odoo's dump layout) and its retention.
+"""python3 odoo_cloud_backup.py JOB.json: one Odoo backup (database and filestore, Odoo's dump layout) and its retention.
 
 Installed by the odoo_cloud.platform.odoo_backup role and run by its systemd timers. The code is the collection's
 own (module_utils _odoo_backup, _odoo_dump, _backup_store, _backup_retention), copied next to this program: the
