@@ -40,6 +40,10 @@ CHUNK = 1024 * 1024
 DUMP_COMPLETE = b"-- PostgreSQL database dump complete"
 TAIL_BYTES = 4096
 COMPRESSION = {"deflated": zipfile.ZIP_DEFLATED, "stored": zipfile.ZIP_STORED}
+# A filestore file is stored, not deflated, when a fast deflate of its first 64 KiB saves less than 5 %.
+INCOMPRESSIBLE_SAMPLE = 64 * 1024
+INCOMPRESSIBLE_MIN_BYTES = 4096
+INCOMPRESSIBLE_RATIO = 0.95
 _LOCAL_HEADER = struct.Struct("<4sHHHHHLLLHH")
 _LOCAL_SIGNATURE = b"PK\x03\x04"
 
@@ -284,6 +288,16 @@ class ArchiveWriter:
             "filestore_bytes": files_bytes,
         }
 
+    def _member_compression(self, head: bytes) -> int:
+        """Stored for a file whose start does not compress (PDFs, images, archives: most of a filestore), so
+        that no CPU goes into deflating what deflate cannot shrink; the archive's compression otherwise."""
+        if self.compress_type != zipfile.ZIP_DEFLATED or len(head) < INCOMPRESSIBLE_MIN_BYTES:
+            return self.compress_type
+        sample = head[:INCOMPRESSIBLE_SAMPLE]
+        if len(zlib.compress(sample, 1)) > len(sample) * INCOMPRESSIBLE_RATIO:
+            return zipfile.ZIP_STORED
+        return self.compress_type
+
     def _write_dump(self, archive: zipfile.ZipFile, command: list[str], env: dict[str, str],
                     created: datetime.datetime, hashes: dict[str, str]) -> int:
         info = zipfile.ZipInfo(DUMP_MEMBER, _zip_time(created))
@@ -327,17 +341,17 @@ class ArchiveWriter:
     def _write_file(self, archive: zipfile.ZipFile, arcname: str, path: str, hashes: dict[str, str]) -> int:
         try:
             info = zipfile.ZipInfo.from_file(path, arcname)
-            info.compress_type = self.compress_type
             digest = hashlib.sha256()
             size = 0
-            with open(path, "rb") as source, archive.open(info, "w") as member:
-                while True:
-                    chunk = source.read(self.chunk_size)
-                    if not chunk:
-                        break
-                    digest.update(chunk)
-                    member.write(chunk)
-                    size += len(chunk)
+            with open(path, "rb") as source:
+                chunk = source.read(self.chunk_size)
+                info.compress_type = self._member_compression(chunk)
+                with archive.open(info, "w") as member:
+                    while chunk:
+                        digest.update(chunk)
+                        member.write(chunk)
+                        size += len(chunk)
+                        chunk = source.read(self.chunk_size)
         except OSError as exc:
             raise DumpError(f"cannot read {path}: {exc}") from exc
         hashes[arcname] = digest.hexdigest()

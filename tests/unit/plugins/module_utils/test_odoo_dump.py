@@ -391,3 +391,33 @@ def test_boto3_missing_is_reported(monkeypatch):
     params = {"s3_path_style": False}
     with pytest.raises(stores.StoreError, match=r"boto3"):
         stores.make_s3_client(params)
+
+
+def test_incompressible_filestore_files_are_stored_and_the_rest_deflated(programs, tmp_path):
+    root = tmp_path / "filestore"
+    (root / "aa").mkdir(parents=True)
+    noise = os.urandom(300 * 1024)           # like a PDF or a JPEG: deflate cannot shrink it
+    text = b"<html><body>invoice line</body></html>\n" * 4000
+    tiny = b"x" * 100                        # too small to judge: the archive's compression
+    for name, data in (("noise", noise), ("text", text), ("tiny", tiny)):
+        (root / "aa" / name).write_bytes(data)
+    path = tmp_path / "a.zip"
+    write_archive(programs, str(root), path)
+    with zipfile.ZipFile(path) as archive:
+        kinds = {info.filename: info.compress_type for info in archive.infolist()}
+        assert archive.read("filestore/aa/noise") == noise and archive.read("filestore/aa/text") == text
+    assert kinds["filestore/aa/noise"] == zipfile.ZIP_STORED
+    assert kinds["filestore/aa/text"] == zipfile.ZIP_DEFLATED
+    assert kinds["filestore/aa/tiny"] == zipfile.ZIP_DEFLATED
+    assert kinds["dump.sql"] == zipfile.ZIP_DEFLATED
+    assert dump.verify_archive(str(path))["filestore_files"] == 3
+
+
+def test_stored_archives_store_every_member(programs, tmp_path):
+    root = tmp_path / "filestore"
+    (root / "aa").mkdir(parents=True)
+    (root / "aa" / "text").write_bytes(b"compressible " * 10000)
+    path = tmp_path / "a.zip"
+    write_archive(programs, str(root), path, compression="stored")
+    with zipfile.ZipFile(path) as archive:
+        assert {info.compress_type for info in archive.infolist()} == {zipfile.ZIP_STORED}
