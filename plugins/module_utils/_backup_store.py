@@ -190,18 +190,8 @@ class LocalStore:
         """The newest archive (modification time, then name) whose name relative to the root starts with prefix."""
         if not self.root:
             raise StoreError("store_path is required to look for the latest archive")
-        best: tuple[float, str] | None = None
-        for current, dirs, files in os.walk(self.root):
-            dirs[:] = [name for name in dirs if not name.startswith(".")]
-            for name in files:
-                if name.startswith(".") or not name.endswith(ARCHIVE_SUFFIX):
-                    continue
-                path = os.path.join(current, name)
-                rel = os.path.relpath(path, self.root).replace(os.sep, "/")
-                if rel.startswith(prefix):
-                    candidate = (os.path.getmtime(path), rel)
-                    best = candidate if best is None or candidate > best else best
-        return None if best is None else best[1]
+        found = self.archives(prefix)
+        return max(found, key=lambda e: (e.modified, e.name)).name if found else None
 
     def archives(self, prefix: str) -> list[ArchiveEntry]:
         """Every archive whose name relative to the root starts with prefix."""
